@@ -1,0 +1,11 @@
+//! kyso ("ký số") turns paper dossiers handed in at Vietnam's one-stop counters into trusted
+//! digital documents: it digitizes scans into searchable PDF/A, signs PDFs with PAdES and
+//! verifies them. This crate is the library behind the `kyso` command and service.
+//!
+//! - [`pki`]: Vietnamese certificate identities, certificate profiles and the test PKI.
+//! - [`store`]: the embedded SQLite store.
+//! - [`server`]: the HTTP service (`kyso serve`).
+
+pub mod pki;
+pub mod server;
+pub mod store;

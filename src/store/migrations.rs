@@ -1,0 +1,86 @@
+//! Schema migrations, applied in order inside one transaction each and recorded in
+//! `schema_migrations`. A migration, once released, is never edited: add a new one.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::StoreError;
+
+/// One schema step: its version (1-based, contiguous), a name, and the SQL to run.
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "settings",
+    // The instance id lets logs and audit entries from several kyso servers be told apart.
+    sql: "CREATE TABLE settings (
+              key   TEXT PRIMARY KEY NOT NULL,
+              value TEXT NOT NULL
+          ) STRICT;
+          INSERT INTO settings (key, value) VALUES ('instance_id', lower(hex(randomblob(16))));",
+}];
+
+const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY NOT NULL,
+    name       TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+) STRICT;";
+
+/// The highest applied migration, 0 for a new database.
+pub fn current_version(connection: &Connection) -> Result<u32, StoreError> {
+    Ok(connection
+        .query_row("SELECT max(version) FROM schema_migrations", [], |row| {
+            row.get::<_, Option<u32>>(0)
+        })
+        .optional()?
+        .flatten()
+        .unwrap_or(0))
+}
+
+pub(super) fn apply(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    connection.execute_batch(BOOKKEEPING)?;
+    let found = current_version(connection)?;
+    let known = MIGRATIONS.len() as u32;
+    if found > known {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found,
+            known,
+        });
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
+        let failed = |source| StoreError::Migration {
+            version: migration.version,
+            name: migration.name,
+            source,
+        };
+        let transaction = connection.transaction().map_err(failed)?;
+        transaction.execute_batch(migration.sql).map_err(failed)?;
+        transaction
+            .execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) \
+                 VALUES (?1, ?2, unixepoch())",
+                (migration.version, migration.name),
+            )
+            .map_err(failed)?;
+        transaction.commit().map_err(failed)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_contiguous_from_one() {
+        for (i, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version as usize, i + 1, "{}", migration.name);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Persistence: the embedded SQLite database in the data folder, its migrations and its
+//! health. Documents, jobs, credentials and the audit log get their tables here as they come;
+//! what is stored is decided by the callers.
+
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use migrations::MIGRATIONS;
+
+/// The database file inside the data folder.
+pub const DATABASE_FILE: &str = "kyso.sqlite3";
+
+/// Why the store could not be opened or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("cannot create the data folder {path}")]
+    CreateFolder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {path}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the database {path} has schema version {found}, newer than this kyso knows \
+         ({known}); upgrade kyso or use another data folder"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+    #[error("migration {version} ({name}) failed")]
+    Migration {
+        version: u32,
+        name: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database query failed")]
+    Query(#[from] rusqlite::Error),
+    #[error("the database connection was poisoned by an earlier panic")]
+    Poisoned,
+}
+
+/// The health of the store, as `/healthz` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoreHealth {
+    pub schema_version: u32,
+    pub journal_mode: String,
+}
+
+/// The embedded SQLite store. Cloning shares the connection.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating on first use) `kyso.sqlite3` in `data_dir`, in WAL mode, and applies
+    /// pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::CreateFolder {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = data_dir.join(DATABASE_FILE);
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        let mut connection = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        connection
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(open_err)?;
+        // WAL survives crashes without losing committed transactions and lets readers run
+        // beside the writer; NORMAL sync is durable in WAL mode except on power loss.
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        connection
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        migrations::apply(&mut connection, &path)?;
+        Ok(Store {
+            path,
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs a query against the database: proves it is readable and reports its state.
+    /// Blocking; async callers run it on a blocking thread.
+    pub fn health(&self) -> Result<StoreHealth, StoreError> {
+        let connection = self.connection.lock().map_err(|_| StoreError::Poisoned)?;
+        let schema_version = migrations::current_version(&connection)?;
+        let journal_mode: String =
+            connection.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
+        Ok(StoreHealth {
+            schema_version,
+            journal_mode,
+        })
+    }
+
+    /// The value stored under `key` in the store's own settings table.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let connection = self.connection.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut statement = connection.prepare("SELECT value FROM settings WHERE key = ?1")?;
+        let mut rows = statement.query([key])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_open_creates_and_migrates_then_reopen_keeps_the_instance() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("nested/data");
+        let store = Store::open(&data).unwrap();
+        let health = store.health().unwrap();
+        assert_eq!(health.schema_version, MIGRATIONS.len() as u32);
+        assert_eq!(health.journal_mode, "wal");
+        let instance = store.setting("instance_id").unwrap().unwrap();
+        assert_eq!(instance.len(), 32);
+        drop(store);
+
+        let again = Store::open(&data).unwrap();
+        assert_eq!(again.setting("instance_id").unwrap(), Some(instance));
+        assert_eq!(again.setting("no such key").unwrap(), None);
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_kyso() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let connection = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        connection
+            .execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)",
+                [],
+            )
+            .unwrap();
+        drop(connection);
+        match Store::open(dir.path()) {
+            Err(StoreError::TooNew { found: 999, .. }) => {}
+            other => panic!("expected TooNew, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_data_path_that_is_a_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-folder");
+        std::fs::write(&file, b"x").unwrap();
+        let err = Store::open(&file).unwrap_err();
+        assert!(matches!(err, StoreError::CreateFolder { .. }), "{err:?}");
+    }
+}

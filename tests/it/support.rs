@@ -1,0 +1,53 @@
+//! Shared helpers: running the `kyso` binary and external judges, and reading the committed
+//! test PKI's manifest.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn kyso() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kyso"));
+    command.env_remove("KYSO_LOG");
+    command
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs a command and returns its output; panics with a readable message if it cannot start.
+pub fn run(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Asserts the error contract of the CLI: exit code 2 and exactly one line on stderr, starting
+/// with `kyso: error:`, and no panic or backtrace.
+pub fn assert_clean_error(output: &Output, must_mention: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("kyso: error: "), "{err}");
+    assert!(
+        err.contains(must_mention),
+        "{err:?} should mention {must_mention:?}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+}
+
+/// The committed test PKI's `manifest.json`.
+pub fn manifest(certs: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(certs.join("manifest.json")).expect("manifest.json");
+    serde_json::from_str(&text).expect("manifest.json is JSON")
+}
