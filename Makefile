@@ -49,7 +49,7 @@ build: debian-deps
 release: debian-deps
 	cargo build --release --locked
 
-run: release
+run: deps release
 	./target/release/kyso serve --listen $(LISTEN) --data $(DATA)
 
 check-format:
