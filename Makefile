@@ -58,6 +58,8 @@ check-format:
 lint: debian-deps
 	cargo clippy --locked --all-targets -- -D warnings
 
+# Tesseract runs one thread per engine, pages in parallel (OpenMP reads this at load time).
+test: export OMP_THREAD_LIMIT := 1
 test: deps check-format lint
 	cargo test --locked
 	$(PYTHON) -m pytest -q tests/py

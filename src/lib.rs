@@ -2,10 +2,14 @@
 //! digital documents: it digitizes scans into searchable PDF/A, signs PDFs with PAdES and
 //! verifies them. This crate is the library behind the `kyso` command and service.
 //!
+//! - [`pdf`]: the PDF/A-2 writer for scanned pages with an invisible OCR text layer.
 //! - [`pki`]: Vietnamese certificate identities, certificate profiles and the test PKI.
 //! - [`store`]: the embedded SQLite store.
 //! - [`server`]: the HTTP service (`kyso serve`).
 
+pub mod digitize;
+pub mod ocr;
+pub mod pdf;
 pub mod pki;
 pub mod server;
 pub mod store;

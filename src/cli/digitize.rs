@@ -1,18 +1,26 @@
-//! `kyso digitize`: the options of the scan → OCR → PDF/A pipeline. The pipeline itself lives
-//! in the library's `digitize` module once built.
+//! `kyso digitize`: read the scans, run the library's digitize pipeline with Tesseract
+//! engines, show progress on a terminal, and write the PDF/A atomically.
 
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use kyso::digitize::{self, DigitizeOptions, Input, NoProgress, Progress};
+use kyso::ocr::{OcrEngine, TesseractConfig, TesseractEngine};
+use kyso::pdf::PdfAPart;
+use time::OffsetDateTime;
 
-use super::{Outcome, not_in_this_build, require_input_file};
+use super::Outcome;
 
 #[derive(Debug, Args)]
 pub struct DigitizeArgs {
-    /// Scanned pages: PNG, JPEG, TIFF (multi-page) or scanned PDF, in page order.
+    /// Scanned pages: PNG, JPEG or TIFF (multi-page), in page order.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// The PDF/A file to write (atomically).
+    /// The PDF/A file to write (atomically: on any error nothing is left there).
     #[arg(short, long, value_name = "OUT.pdf")]
     output: PathBuf,
     /// OCR language (Tesseract): `vie` keeps diacritics on capitals.
@@ -22,8 +30,8 @@ pub struct DigitizeArgs {
     #[arg(long, value_enum, default_value_t = PdfA::B2)]
     pdfa: PdfA,
     /// Pages processed in parallel (default: number of cores).
-    #[arg(long, value_name = "N")]
-    jobs: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: Option<u16>,
     /// Keep pages as scanned, without straightening.
     #[arg(long)]
     no_deskew: bool,
@@ -33,7 +41,7 @@ pub struct DigitizeArgs {
     /// Document title, recorded in the XMP metadata.
     #[arg(long, value_name = "TEXT")]
     title: Option<String>,
-    /// Print a JSON summary (pages, confidence, rotation, skew, warnings).
+    /// Print a JSON summary (pages, confidence, rotation, skew, warnings) on stdout.
     #[arg(long)]
     json: bool,
 }
@@ -47,8 +55,144 @@ enum PdfA {
 }
 
 pub fn run(args: DigitizeArgs) -> anyhow::Result<Outcome> {
-    for input in &args.inputs {
-        require_input_file(input)?;
+    let inputs = read_inputs(&args.inputs, &args.output)?;
+    let options = DigitizeOptions {
+        part: match args.pdfa {
+            PdfA::B2 => PdfAPart::A2b,
+            PdfA::U2 => PdfAPart::A2u,
+        },
+        jobs: args.jobs.map(usize::from).unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        }),
+        deskew: !args.no_deskew,
+        title: args.title.clone(),
+        dossier_code: args.dossier.clone(),
+        created: creation_time()?,
+        creator_tool: format!("kyso {}", env!("CARGO_PKG_VERSION")),
+    };
+    let config = TesseractConfig {
+        language: args.lang.clone(),
+        ..TesseractConfig::default()
+    };
+    let engines = || -> Result<Box<dyn OcrEngine>, kyso::ocr::OcrError> {
+        Ok(Box::new(TesseractEngine::new(&config)?))
+    };
+    let bar = (!args.json && std::io::stderr().is_terminal()).then(TerminalProgress::new);
+    let progress: &dyn Progress = match &bar {
+        Some(bar) => bar,
+        None => &NoProgress,
+    };
+    let result = digitize::digitize(&inputs, &options, &engines, progress);
+    if let Some(bar) = &bar {
+        bar.0.finish_and_clear();
     }
-    Err(not_in_this_build("digitize"))
+    let digitized = result?;
+    write_atomically(&args.output, &digitized.pdf)?;
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&digitized.summary)?);
+    } else {
+        for warning in &digitized.summary.warnings {
+            eprintln!("kyso: warning: {warning}");
+        }
+        println!(
+            "wrote {}: {} pages, mean OCR confidence {:.0}%",
+            args.output.display(),
+            digitized.summary.pages.len(),
+            digitized.summary.mean_confidence
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+fn read_inputs(paths: &[PathBuf], output: &Path) -> anyhow::Result<Vec<Input>> {
+    let output_canonical = output.canonicalize().ok();
+    paths
+        .iter()
+        .map(|path| {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            if output_canonical.is_some() && path.canonicalize().ok() == output_canonical {
+                bail!(
+                    "{} is both an input and the output; choose another output file",
+                    path.display()
+                );
+            }
+            Ok(Input {
+                name: path.display().to_string(),
+                bytes,
+            })
+        })
+        .collect()
+}
+
+/// `SOURCE_DATE_EPOCH` when set (reproducible builds convention), else the system clock.
+fn creation_time() -> anyhow::Result<OffsetDateTime> {
+    let seconds = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => value
+            .trim()
+            .parse::<i64>()
+            .with_context(|| format!("SOURCE_DATE_EPOCH={value:?} is not a number of seconds"))?,
+        Err(_) => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .context("the system clock is before 1970")?
+            .as_secs() as i64,
+    };
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .with_context(|| format!("{seconds} is not a usable time"))
+}
+
+/// Writes to a temporary file beside `output`, flushes it to disk, then renames it over
+/// `output`: readers see the old file or the whole new one, never a part.
+fn write_atomically(output: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let folder = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".kyso-")
+        .suffix(".pdf.part")
+        .tempfile_in(folder)
+        .with_context(|| format!("cannot create a file in {}", folder.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    // Temporary files are created owner-only; a document keeps the permissions of the file it
+    // replaces, or gets the usual rw-r--r--.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions = std::fs::metadata(output)
+            .map(|m| m.permissions())
+            .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
+        std::fs::set_permissions(file.path(), permissions)
+            .with_context(|| format!("cannot write {}", output.display()))?;
+    }
+    file.persist(output)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    Ok(())
+}
+
+struct TerminalProgress(ProgressBar);
+
+impl TerminalProgress {
+    fn new() -> TerminalProgress {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} OCR {pos}/{len} pages [{bar:30}] {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        TerminalProgress(bar)
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn started(&self, total_pages: usize) {
+        self.0.set_length(total_pages as u64);
+    }
+
+    fn page_done(&self, done_pages: usize) {
+        self.0.set_position(done_pages as u64);
+    }
 }

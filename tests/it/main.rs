@@ -3,5 +3,8 @@
 
 mod certs;
 mod cli;
+mod digitize;
+mod ocr;
+mod pdf_writer;
 mod serve;
 mod support;

@@ -1,0 +1,390 @@
+//! The page pipeline and its orchestration: every page is decoded, turned upright, measured
+//! for skew, straightened and OCRed by one of `jobs` workers, each with its own OCR engine;
+//! the pages are then written in input order. Progress goes through a trait, never to stdout.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use image::{DynamicImage, GrayImage, imageops};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::decode::{self, DecodedPage, Original};
+use super::{DigitizeError, ccitt, deskew};
+use crate::ocr::{OcrEngine, OcrError, OcrPage};
+use crate::pdf::{self, DocumentInfo, ImageData, PageImage, PageSpec, PdfAPart};
+
+/// Resolution assumed when a file does not state one.
+pub const ASSUMED_DPI: f64 = 300.0;
+/// Circular 05/2025/TT-BNV: administrative documents are digitized at 200 dpi or more.
+pub const MINIMUM_DPI: f64 = 200.0;
+
+/// One input file's name (for messages) and bytes.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What to make and how.
+#[derive(Debug, Clone)]
+pub struct DigitizeOptions {
+    pub part: PdfAPart,
+    /// Pages processed at once, each by its own engine.
+    pub jobs: usize,
+    pub deskew: bool,
+    pub title: Option<String>,
+    pub dossier_code: Option<String>,
+    /// The caller's clock, written into the metadata.
+    pub created: OffsetDateTime,
+    pub creator_tool: String,
+}
+
+/// Told about progress; implementations must be cheap.
+pub trait Progress: Sync {
+    fn started(&self, total_pages: usize);
+    fn page_done(&self, done_pages: usize);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn started(&self, _: usize) {}
+    fn page_done(&self, _: usize) {}
+}
+
+/// What happened to one page.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageReport {
+    /// 1-based page number in the output.
+    pub page: usize,
+    pub input: String,
+    /// 1-based page number within its input.
+    pub input_page: usize,
+    pub width_px: u32,
+    pub height_px: u32,
+    pub dpi: f64,
+    pub dpi_assumed: bool,
+    /// Clockwise turn applied to make the page upright: 0, 90, 180 or 270.
+    pub rotation_degrees: u16,
+    pub orientation_confidence: f32,
+    /// Measured skew of the text lines, counter-clockwise positive; the page is drawn turned
+    /// back by this much.
+    pub skew_degrees: f64,
+    pub mean_confidence: f32,
+    pub words: usize,
+    /// How the scan is stored in the PDF: `jpeg` (original bytes), `ccitt-g4` (original
+    /// strip) or `flate` (lossless).
+    pub image: &'static str,
+}
+
+/// The summary `--json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub pages: Vec<PageReport>,
+    pub mean_confidence: f32,
+    pub warnings: Vec<String>,
+}
+
+/// The PDF/A bytes and the summary.
+#[derive(Debug)]
+pub struct Digitized {
+    pub pdf: Vec<u8>,
+    pub summary: Summary,
+}
+
+type PageResult = Result<(PageSpec, PageReport), DigitizeError>;
+
+/// A page to do: which input, which page within it.
+#[derive(Debug, Clone, Copy)]
+struct PageRef {
+    input: usize,
+    index: usize,
+}
+
+/// Digitizes `inputs` in order into one PDF/A. `engines` makes one OCR engine per worker.
+pub fn digitize(
+    inputs: &[Input],
+    options: &DigitizeOptions,
+    engines: &(dyn Fn() -> Result<Box<dyn OcrEngine>, OcrError> + Sync),
+    progress: &dyn Progress,
+) -> Result<Digitized, DigitizeError> {
+    let mut pages = Vec::new();
+    for (input, file) in inputs.iter().enumerate() {
+        let count = decode::page_count(&file.name, &file.bytes)?;
+        pages.extend((0..count).map(|index| PageRef { input, index }));
+    }
+    if pages.is_empty() {
+        return Err(DigitizeError::NoInput);
+    }
+    progress.started(pages.len());
+
+    let results: Vec<Mutex<Option<PageResult>>> = pages.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let workers = options.jobs.clamp(1, pages.len());
+    let engine_error: Mutex<Option<OcrError>> = Mutex::new(None);
+
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut engine = match engines() {
+                    Ok(engine) => engine,
+                    Err(error) => {
+                        failed.store(true, Ordering::Relaxed);
+                        *engine_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+                        return;
+                    }
+                };
+                while !failed.load(Ordering::Relaxed) {
+                    let slot = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&page) = pages.get(slot) else { break };
+                    let result =
+                        process_page(&inputs[page.input], page, slot, options, &mut *engine);
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    *results[slot].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                    progress.page_done(done.fetch_add(1, Ordering::Relaxed) + 1);
+                }
+            });
+        }
+    });
+
+    if let Some(error) = engine_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(DigitizeError::Engine(error));
+    }
+    let mut specs = Vec::with_capacity(pages.len());
+    let mut reports = Vec::with_capacity(pages.len());
+    for slot in results {
+        match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(Ok((spec, report))) => {
+                specs.push(spec);
+                reports.push(report);
+            }
+            Some(Err(error)) => return Err(error),
+            // Not reached: workers stop only after a failure, which is returned above in
+            // page order before any empty slot after it.
+            None => continue,
+        }
+    }
+
+    let info = DocumentInfo {
+        part: options.part,
+        title: options.title.clone(),
+        dossier_code: options.dossier_code.clone(),
+        creator_tool: options.creator_tool.clone(),
+        created: options.created,
+        language: "vi-VN".into(),
+    };
+    let pdf = pdf::write_pdfa(&specs, &info)?;
+    Ok(Digitized {
+        pdf,
+        summary: summarize(reports),
+    })
+}
+
+fn summarize(pages: Vec<PageReport>) -> Summary {
+    let mut warnings = Vec::new();
+    for page in &pages {
+        if page.dpi_assumed {
+            warnings.push(format!(
+                "page {} ({}): the file states no resolution; {ASSUMED_DPI} dpi assumed",
+                page.page, page.input
+            ));
+        } else if page.dpi < MINIMUM_DPI {
+            warnings.push(format!(
+                "page {} ({}): {:.0} dpi is below the {MINIMUM_DPI} dpi minimum of Circular \
+                 05/2025/TT-BNV",
+                page.page, page.input, page.dpi
+            ));
+        }
+    }
+    let words: usize = pages.iter().map(|p| p.words).sum();
+    let mean_confidence = if words == 0 {
+        0.0
+    } else {
+        pages
+            .iter()
+            .map(|p| p.mean_confidence * p.words as f32)
+            .sum::<f32>()
+            / words as f32
+    };
+    Summary {
+        pages,
+        mean_confidence,
+        warnings,
+    }
+}
+
+fn process_page(
+    input: &Input,
+    page: PageRef,
+    slot: usize,
+    options: &DigitizeOptions,
+    engine: &mut dyn OcrEngine,
+) -> PageResult {
+    let decoded = decode::decode_page(&input.name, &input.bytes, page.index)?;
+    let (dpi, dpi_assumed) = match decoded.dpi {
+        Some(dpi) if dpi.is_finite() && dpi >= 10.0 => (dpi, false),
+        _ => (ASSUMED_DPI, true),
+    };
+    let ocr_failed = |source| DigitizeError::Ocr {
+        input: input.name.clone(),
+        page: page.index + 1,
+        source,
+    };
+    let gray = flatten_to_gray(&decoded.image);
+    let dpi_int = dpi.round() as u32;
+    let orientation = engine
+        .detect_orientation(&gray, dpi_int)
+        .map_err(ocr_failed)?;
+    let quarter_turns = orientation.quarter_turns_clockwise % 4;
+    let upright = match quarter_turns {
+        1 => imageops::rotate90(&gray),
+        2 => imageops::rotate180(&gray),
+        3 => imageops::rotate270(&gray),
+        _ => gray,
+    };
+    let skew = if options.deskew {
+        deskew::measure_skew(&upright)
+    } else {
+        0.0
+    };
+    let straight = deskew::rotate(&upright, -skew);
+    let text = engine.recognize(&straight, dpi_int).map_err(ocr_failed)?;
+
+    let (width_px, height_px) = (decoded.image.width(), decoded.image.height());
+    let report = PageReport {
+        page: slot + 1,
+        input: input.name.clone(),
+        input_page: page.index + 1,
+        width_px,
+        height_px,
+        dpi,
+        dpi_assumed,
+        rotation_degrees: u16::from(quarter_turns) * 90,
+        orientation_confidence: orientation.confidence,
+        skew_degrees: skew,
+        mean_confidence: text.mean_confidence,
+        words: text.lines.iter().map(|l| l.words.len()).sum(),
+        image: match decoded.original {
+            Original::Jpeg { .. } => "jpeg",
+            Original::CcittG4 { .. } | Original::Bilevel => "ccitt-g4",
+            Original::Pixels => "flate",
+        },
+    };
+    let spec = PageSpec {
+        image: page_image(input, decoded),
+        dpi,
+        quarter_turns,
+        skew_degrees: -skew,
+        lines: text_lines(&text),
+    };
+    Ok((spec, report))
+}
+
+/// Gray pixels for OCR and measuring; transparent areas count as white paper.
+fn flatten_to_gray(image: &DynamicImage) -> GrayImage {
+    if !image.color().has_alpha() {
+        return image.to_luma8();
+    }
+    let rgba = image.to_rgba8();
+    GrayImage::from_fn(image.width(), image.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        // ITU-R BT.601 luma, as the image crate uses, blended over white.
+        let luma = (299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b)) / 1000;
+        let alpha = u32::from(a);
+        image::Luma([((luma * alpha + 255 * (255 - alpha)) / 255) as u8])
+    })
+}
+
+/// The image the PDF shows: the original coded bytes where possible, else lossless pixels.
+fn page_image(input: &Input, decoded: DecodedPage) -> PageImage {
+    let (width_px, height_px) = (decoded.image.width(), decoded.image.height());
+    let data = match decoded.original {
+        Original::Jpeg { components } => ImageData::Jpeg {
+            bytes: input.bytes.clone(),
+            components,
+        },
+        Original::CcittG4 {
+            mut strips,
+            rows_per_strip,
+            black_is_1,
+        } => match strips.pop() {
+            Some(only) if strips.is_empty() => ImageData::CcittG4 {
+                bytes: only,
+                black_is_1,
+            },
+            last => ImageData::CcittG4Strips {
+                strips: strips.into_iter().chain(last).collect(),
+                rows_per_strip,
+                black_is_1,
+            },
+        },
+        Original::Bilevel => ImageData::CcittG4 {
+            bytes: ccitt::encode_g4(&decoded.image.to_luma8()),
+            black_is_1: false,
+        },
+        Original::Pixels => {
+            let color = decoded.image.color();
+            if color.has_color() {
+                let rgba = decoded.image.to_rgba8();
+                ImageData::Rgb8(
+                    rgba.pixels()
+                        .flat_map(|p| {
+                            let [r, g, b, a] = p.0;
+                            let over_white = |c: u8| {
+                                ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a))) / 255)
+                                    as u8
+                            };
+                            [over_white(r), over_white(g), over_white(b)]
+                        })
+                        .collect(),
+                )
+            } else {
+                ImageData::Gray8(flatten_to_gray(&decoded.image).into_raw())
+            }
+        }
+    };
+    PageImage {
+        data,
+        width_px,
+        height_px,
+    }
+}
+
+/// Below this confidence a "word" without a letter or digit is taken for a speck of dust or
+/// a ruling line read as punctuation (`|`, `-_`), and left out of the text layer.
+const NOISE_CONFIDENCE: f32 = 60.0;
+
+fn is_noise(word: &crate::ocr::OcrWord) -> bool {
+    word.confidence < NOISE_CONFIDENCE && !word.text.chars().any(char::is_alphanumeric)
+}
+
+fn text_lines(page: &OcrPage) -> Vec<pdf::TextLine> {
+    let rect = |r: &crate::ocr::PixelRect| pdf::PixelRect {
+        left: f64::from(r.left),
+        top: f64::from(r.top),
+        right: f64::from(r.right),
+        bottom: f64::from(r.bottom),
+    };
+    page.lines
+        .iter()
+        .map(|line| pdf::TextLine {
+            bbox: rect(&line.bbox),
+            words: line
+                .words
+                .iter()
+                .filter(|word| !is_noise(word))
+                .map(|word| pdf::TextWord {
+                    text: word.text.clone(),
+                    bbox: rect(&word.bbox),
+                })
+                .collect(),
+        })
+        .filter(|line| !line.words.is_empty())
+        .collect()
+}
