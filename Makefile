@@ -14,7 +14,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential pkg-config clang libclang-dev libssl-dev libsqlite3-dev \
 	liblcms2-dev libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie \
 	tesseract-ocr-eng softhsm2 opensc poppler-utils qpdf openssl fonts-liberation2 \
-	fonts-noto-core python3-venv
+	fonts-noto-core python3-venv ghostscript
 
 .PHONY: help deps debian-deps python-deps build release run test lint check-format clean
 

@@ -101,14 +101,20 @@ fn otsu(page: &GrayImage) -> u8 {
 /// counts, largest when the projection runs along the text lines.
 fn profile_score(points: &[(f64, f64)], degrees: f64) -> f64 {
     let (sin, cos) = degrees.to_radians().sin_cos();
-    let mut rows = std::collections::HashMap::<i64, f64>::with_capacity(4096);
+    // Rows can go negative by at most width·sin(MAX_SKEW); the offset keeps indices positive.
+    let max_x = points.iter().map(|p| p.0).fold(0.0, f64::max);
+    let max_y = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let offset = (max_x * MAX_SKEW.to_radians().sin()).ceil() + 1.0;
+    let mut rows = vec![0u32; (max_y + 2.0 * offset + 2.0) as usize];
     for &(x, y) in points {
         // Image y grows downwards: a line turned counter-clockwise rises to the right, so
         // y + x·tan θ is constant along it.
-        let row = (y * cos + x * sin).round() as i64;
-        *rows.entry(row).or_default() += 1.0;
+        let row = (y * cos + x * sin + offset).round().max(0.0) as usize;
+        if let Some(count) = rows.get_mut(row) {
+            *count += 1;
+        }
     }
-    rows.values().map(|n| n * n).sum()
+    rows.iter().map(|&n| f64::from(n) * f64::from(n)).sum()
 }
 
 /// Rotates `page` by `degrees` counter-clockwise as displayed, about its centre, keeping its

@@ -226,7 +226,12 @@ fn process_page(
     options: &DigitizeOptions,
     engine: &mut dyn OcrEngine,
 ) -> PageResult {
+    let started = std::time::Instant::now();
+    let lap = |stage: &str| {
+        tracing::debug!(input = %input.name, page = page.index + 1, stage, ms = started.elapsed().as_millis() as u64, "page stage done");
+    };
     let decoded = decode::decode_page(&input.name, &input.bytes, page.index)?;
+    lap("decode");
     let (dpi, dpi_assumed) = match decoded.dpi {
         Some(dpi) if dpi.is_finite() && dpi >= 10.0 => (dpi, false),
         _ => (ASSUMED_DPI, true),
@@ -238,9 +243,8 @@ fn process_page(
     };
     let gray = flatten_to_gray(&decoded.image);
     let dpi_int = dpi.round() as u32;
-    let orientation = engine
-        .detect_orientation(&gray, dpi_int)
-        .map_err(ocr_failed)?;
+    let orientation = detect_orientation(engine, &gray, dpi).map_err(ocr_failed)?;
+    lap("orientation");
     let quarter_turns = orientation.quarter_turns_clockwise % 4;
     let upright = match quarter_turns {
         1 => imageops::rotate90(&gray),
@@ -253,8 +257,11 @@ fn process_page(
     } else {
         0.0
     };
+    lap("skew");
     let straight = deskew::rotate(&upright, -skew);
+    lap("straighten");
     let text = engine.recognize(&straight, dpi_int).map_err(ocr_failed)?;
+    lap("ocr");
 
     let (width_px, height_px) = (decoded.image.width(), decoded.image.height());
     let report = PageReport {
@@ -276,14 +283,44 @@ fn process_page(
             Original::Pixels => "flate",
         },
     };
+    // Compressing here, in the worker, keeps the pages compressing in parallel and keeps
+    // only compressed pages in memory until the document is written.
+    let mut image = page_image(input, decoded);
+    image.data = image
+        .data
+        .compressed(slot, image.width_px, image.height_px)?;
+    lap("compress");
     let spec = PageSpec {
-        image: page_image(input, decoded),
+        image,
         dpi,
         quarter_turns,
         skew_degrees: -skew,
         lines: text_lines(&text),
     };
     Ok((spec, report))
+}
+
+/// Resolution at which orientation is judged: letters are still well formed, and the
+/// detector has a quarter of the pixels of a 300 dpi page to look at.
+const ORIENTATION_DPI: f64 = 150.0;
+
+fn detect_orientation(
+    engine: &mut dyn OcrEngine,
+    gray: &GrayImage,
+    dpi: f64,
+) -> Result<crate::ocr::Orientation, OcrError> {
+    let factor = (dpi / ORIENTATION_DPI).floor();
+    if factor < 2.0 {
+        return engine.detect_orientation(gray, dpi.round() as u32);
+    }
+    let (w, h) = (gray.width() as f64 / factor, gray.height() as f64 / factor);
+    let small = imageops::resize(
+        gray,
+        (w.round() as u32).max(1),
+        (h.round() as u32).max(1),
+        imageops::FilterType::Triangle,
+    );
+    engine.detect_orientation(&small, (dpi / factor).round() as u32)
 }
 
 /// Gray pixels for OCR and measuring; transparent areas count as white paper.

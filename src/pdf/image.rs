@@ -110,8 +110,11 @@ fn image_xobject(page: usize, image: &PageImage) -> Result<ImageXObject, PdfErro
                 data: bytes.clone(),
             })
         }
-        ImageData::Gray8(pixels) => flate_image(page, base, pixels, width, height, 1),
-        ImageData::Rgb8(pixels) => flate_image(page, base, pixels, width, height, 3),
+        ImageData::Gray8(_) | ImageData::Rgb8(_) => {
+            let compressed = image.data.clone().compressed(page, width, height)?;
+            flate_xobject(page, base, &compressed, width)
+        }
+        ImageData::Flate { .. } => flate_xobject(page, base, &image.data, width),
         ImageData::CcittG4Strips { .. } => Err(PdfError::StripLayout {
             page,
             strips: 0,
@@ -142,50 +145,87 @@ fn image_xobject(page: usize, image: &PageImage) -> Result<ImageXObject, PdfErro
     }
 }
 
-fn flate_image(
+impl ImageData {
+    /// Compresses 8-bit pixels into [`ImageData::Flate`]; other kinds are returned as they
+    /// are. `page` (0-based) is only used in error messages.
+    pub fn compressed(self, page: usize, width: u32, height: u32) -> Result<ImageData, PdfError> {
+        let (pixels, colours) = match self {
+            ImageData::Gray8(pixels) => (pixels, 1),
+            ImageData::Rgb8(pixels) => (pixels, 3),
+            other => return Ok(other),
+        };
+        let row = width as usize * colours;
+        let expected = row as u64 * u64::from(height);
+        if pixels.len() as u64 != expected {
+            return Err(PdfError::PixelBufferLength {
+                page,
+                expected,
+                actual: pixels.len(),
+            });
+        }
+        // The predictor pays off on smooth gray scans, hardly on noisy colour ones, where it
+        // triples the time; a sample of the rows decides, so the page is compressed once.
+        let predictor = predictor_pays_off(&pixels, row, colours);
+        let data = if predictor {
+            deflate(&png_predict(&pixels, row, colours))
+        } else {
+            deflate(&pixels)
+        };
+        Ok(ImageData::Flate {
+            data,
+            components: colours as u8,
+            predictor,
+        })
+    }
+}
+
+fn flate_xobject(
     page: usize,
     base: Dict,
-    pixels: &[u8],
+    data: &ImageData,
     width: u32,
-    height: u32,
-    colours: usize,
 ) -> Result<ImageXObject, PdfError> {
-    let row = width as usize * colours;
-    let expected = row as u64 * u64::from(height);
-    if pixels.len() as u64 != expected {
-        return Err(PdfError::PixelBufferLength {
-            page,
-            expected,
-            actual: pixels.len(),
-        });
-    }
-    let colour = if colours == 1 {
-        "DeviceGray"
-    } else {
-        "DeviceRGB"
+    let ImageData::Flate {
+        data,
+        components,
+        predictor,
+    } = data
+    else {
+        return Err(PdfError::EmptyImageData { page });
     };
+    let colour = match components {
+        1 => "DeviceGray",
+        3 => "DeviceRGB",
+        _ => {
+            return Err(PdfError::UnsupportedComponents {
+                page,
+                components: *components,
+            });
+        }
+    };
+    if data.is_empty() {
+        return Err(PdfError::EmptyImageData { page });
+    }
     let dict = base
         .set("ColorSpace", Obj::name(colour))
         .set("BitsPerComponent", 8)
         .set("Filter", Obj::name("FlateDecode"));
-    // The predictor pays off on smooth gray scans, hardly on noisy colour ones, where it
-    // triples the time; a sample of the rows decides, so the page is compressed once.
-    if predictor_pays_off(pixels, row, colours) {
-        let parms = Dict::new()
-            .set("Predictor", 15)
-            .set("Colors", colours as i64)
-            .set("BitsPerComponent", 8)
-            .set("Columns", width);
-        Ok(ImageXObject {
-            dict: dict.set("DecodeParms", parms),
-            data: deflate(&png_predict(pixels, row, colours)),
-        })
+    let dict = if *predictor {
+        dict.set(
+            "DecodeParms",
+            Dict::new()
+                .set("Predictor", 15)
+                .set("Colors", i64::from(*components))
+                .set("BitsPerComponent", 8)
+                .set("Columns", width),
+        )
     } else {
-        Ok(ImageXObject {
-            dict,
-            data: deflate(pixels),
-        })
-    }
+        dict
+    };
+    Ok(ImageXObject {
+        dict,
+        data: data.clone(),
+    })
 }
 
 /// Rows per sampled block, and one block sampled in every `SAMPLE_STRIDE` blocks.

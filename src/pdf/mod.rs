@@ -80,6 +80,14 @@ pub enum ImageData {
     Gray8(Vec<u8>),
     /// 8-bit RGB pixels, row-major, compressed losslessly with /FlateDecode.
     Rgb8(Vec<u8>),
+    /// Gray or RGB pixels already compressed by [`ImageData::compressed`], so that pages can
+    /// be compressed in parallel and not held uncompressed until the document is written.
+    Flate {
+        data: Vec<u8>,
+        components: u8,
+        /// Whether the rows went through the PNG Paeth-style predictor (/Predictor 15).
+        predictor: bool,
+    },
     /// CCITT Group 4 data covering the whole image, as found in a single-strip TIFF
     /// (/CCITTFaxDecode, K -1, Columns, Rows). `black_is_1` must be true for TIFF
     /// PhotometricInterpretation 1 (BlackIsZero) and false for 0 (WhiteIsZero): TIFF G4
@@ -188,6 +196,8 @@ pub enum PdfError {
     },
     #[error("page {page}: a JPEG with {components} components cannot be placed; use 1 or 3")]
     UnsupportedJpegComponents { page: usize, components: u8 },
+    #[error("page {page}: compressed pixels with {components} components; use 1 or 3")]
+    UnsupportedComponents { page: usize, components: u8 },
     #[error("page {page}: the image data is not a JPEG with a readable frame header")]
     NotJpeg { page: usize },
     #[error(

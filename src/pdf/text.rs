@@ -4,9 +4,9 @@
 //!
 //! Each line's words share one font size (the line box height) and one baseline, so text
 //! extractors see them as one line. Each word is stretched with Tz (ISO 32000-1 §9.3.4) to
-//! fill its box, so selection boxes match the words; a space glyph follows it, moved with a
-//! TJ adjustment (§9.4.3) to end where the next word starts, so extractors find exactly one
-//! space between words.
+//! fill its box, so selection boxes match the words; a space glyph follows it, scaled on its
+//! own to fill the gap up to the next word, so extractors find exactly one space between
+//! words and never a space overlapping a glyph (which they drop).
 
 use std::fmt::Write as _;
 
@@ -32,6 +32,10 @@ impl Frame {
         (self.height_px - px) * self.scale
     }
 }
+
+/// The narrowest space between two words, as a fraction of the font size: wide enough for
+/// extractors to see a word break.
+const MIN_SPACE: f64 = 0.15;
 
 /// Smallest line height, in points, worth placing text for; below this no reader can select
 /// it anyway.
@@ -86,19 +90,14 @@ pub fn text_layer(lines: &[TextLine], frame: Frame, cids: &CidMap, font: &str) -
                 real(left),
                 real(baseline)
             );
-            match words.get(i + 1) {
-                // The space is moved (a TJ adjustment, in thousandths of the scaled font
-                // size) so that it ends where the next word starts.
-                Some(next) => {
-                    let space_end = frame.x(next.bbox.left);
-                    let shift = space_end - advance * stretch - (left + width);
-                    let adjust = -shift / (size * stretch) * 1000.0;
-                    let _ = writeln!(ops, "[<{glyphs}> {} <{space}>] TJ", real(adjust));
-                }
-                None => {
-                    let _ = writeln!(ops, "<{glyphs}> Tj");
-                }
+            let _ = write!(ops, "<{glyphs}> Tj");
+            if let Some(next) = words.get(i + 1) {
+                // The space starts where the word ends and is stretched to end where the
+                // next word starts; touching words still get a thin one.
+                let gap = (frame.x(next.bbox.left) - (left + width)).max(MIN_SPACE * size);
+                let _ = write!(ops, " {} Tz <{space}> Tj", real(100.0 * gap / advance));
             }
+            ops.push('\n');
         }
     }
     if ops.is_empty() {
@@ -142,10 +141,10 @@ mod tests {
             height_px: 1000.0,
         };
         let ops = String::from_utf8(text_layer(&[line], frame, &cids, "F1")).unwrap();
-        // ĐƠN: 150 pt for 3 glyphs of 25 pt → Tz 200; its space (50 pt wide at Tz 200)
-        // must end at 300, i.e. start at 250, where it already is: no adjustment.
+        // ĐƠN: 150 pt for 3 glyphs of 25 pt → Tz 200; its space fills the 50 pt gap from
+        // 250 to 300: one glyph of 25 pt at Tz 200.
         let expected = "BT\n3 Tr\n/F1 50 Tf\n\
-            200 Tz 1 0 0 1 100 860 Tm [<011001A0004E> 0 <0020>] TJ\n\
+            200 Tz 1 0 0 1 100 860 Tm <011001A0004E> Tj 200 Tz <0020> Tj\n\
             200 Tz 1 0 0 1 300 860 Tm <01101EC0> Tj\nET\n";
         assert_eq!(ops, expected);
     }
