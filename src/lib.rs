@@ -3,6 +3,9 @@
 //! verifies them. This crate is the library behind the `kyso` command and service.
 //!
 //! - [`pdf`]: the PDF/A-2 writer for scanned pages with an invisible OCR text layer.
+//! - [`digitize`]: scans (PNG, JPEG, TIFF, scanned PDF) → upright, straight, OCRed PDF/A.
+//! - [`ocr`]: the OCR engine trait and its Tesseract binding.
+//! - [`pdf`]: the PDF/A writer and a strict PDF reader.
 //! - [`pki`]: Vietnamese certificate identities, certificate profiles and the test PKI.
 //! - [`store`]: the embedded SQLite store.
 //! - [`server`]: the HTTP service (`kyso serve`).

@@ -17,7 +17,7 @@ use super::Outcome;
 
 #[derive(Debug, Args)]
 pub struct DigitizeArgs {
-    /// Scanned pages: PNG, JPEG or TIFF (multi-page), in page order.
+    /// Scanned pages: PNG, JPEG, TIFF (multi-page) or scanned PDF, in page order.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// The PDF/A file to write (atomically: on any error nothing is left there).

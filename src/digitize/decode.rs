@@ -9,11 +9,13 @@ use tiff::decoder::{Decoder as TiffDecoder, DecodingResult};
 use tiff::tags::{CompressionMethod, PhotometricInterpretation, ResolutionUnit, Tag};
 
 use super::DigitizeError;
+use super::pdf_input::{self, PdfInputError, ScannedImage};
 
 /// The largest page accepted, in pixels per side: an A0 sheet at 600 dpi is 19 866 × 28 087.
 pub const MAX_SIDE: u32 = 30_000;
-/// The largest page accepted, in pixels: bounds memory at about 1.2 GB for an RGB page.
-pub const MAX_PIXELS: u64 = 400_000_000;
+/// The largest page accepted, in pixels: an A0 sheet at 300 dpi (140 megapixels) fits; one
+/// RGB page then needs about 1 GB with its gray working copies.
+pub const MAX_PIXELS: u64 = 150_000_000;
 
 /// The coded forms of a page image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -43,8 +45,8 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
 /// How the page's pixels can go into the PDF.
 #[derive(Debug, Clone)]
 pub enum Original {
-    /// The JPEG file itself, placed with /DCTDecode.
-    Jpeg { components: u8 },
+    /// The JPEG file (or the JPEG stream of a scanned PDF) itself, placed with /DCTDecode.
+    Jpeg { bytes: Vec<u8>, components: u8 },
     /// The CCITT Group 4 strips of a TIFF page, each placed with /CCITTFaxDecode.
     CcittG4 {
         strips: Vec<Vec<u8>>,
@@ -90,10 +92,7 @@ pub fn page_count(name: &str, bytes: &[u8]) -> Result<usize, DigitizeError> {
                 count += 1;
             }
         }
-        Some(Format::Pdf) => Err(DigitizeError::Unsupported {
-            input: name.to_owned(),
-            what: "PDF input (scanned PDFs are not supported yet; give the page images)".into(),
-        }),
+        Some(Format::Pdf) => pdf_input::scanned_page_count(bytes).map_err(|e| pdf_error(name, e)),
         None => Err(bad(
             name,
             None,
@@ -132,7 +131,10 @@ pub fn decode_page(name: &str, bytes: &[u8], index: usize) -> Result<DecodedPage
             // A CMYK or otherwise unusual JPEG decodes to RGB here; only plain gray and RGB
             // baseline files are placed unchanged.
             let original = match jpeg_components(bytes) {
-                Some(n) if n == components => Original::Jpeg { components },
+                Some(n) if n == components => Original::Jpeg {
+                    bytes: bytes.to_vec(),
+                    components,
+                },
                 _ => Original::Pixels,
             };
             Ok(DecodedPage {
@@ -142,8 +144,76 @@ pub fn decode_page(name: &str, bytes: &[u8], index: usize) -> Result<DecodedPage
             })
         }
         Some(Format::Tiff) => decode_tiff_page(name, bytes, index),
-        _ => Err(bad(name, None, "not a PNG, JPEG or TIFF file".into())),
+        Some(Format::Pdf) => decode_pdf_page(name, bytes, index),
+        None => Err(bad(name, None, "not a PNG, JPEG, TIFF or PDF file".into())),
     }
+}
+
+fn pdf_error(name: &str, error: PdfInputError) -> DigitizeError {
+    bad(name, None, error.to_string())
+}
+
+/// A page of a scanned PDF: its one image, with the original JPEG or G4 bytes kept.
+fn decode_pdf_page(name: &str, bytes: &[u8], index: usize) -> Result<DecodedPage, DigitizeError> {
+    let page = pdf_input::scanned_page(bytes, index).map_err(|e| pdf_error(name, e))?;
+    let (width, height) = (page.width_px, page.height_px);
+    check_size(name, width, height)?;
+    let short = || {
+        bad(
+            name,
+            Some(index + 1),
+            "the image data is shorter than the image".into(),
+        )
+    };
+    let (image, original) = match page.image {
+        ScannedImage::Jpeg { bytes, components } => {
+            let image = decode_with_image(name, &bytes, image::ImageFormat::Jpeg)?;
+            (image, Original::Jpeg { bytes, components })
+        }
+        ScannedImage::CcittG4 { bytes, black_is_1 } => {
+            let gray = decode_g4(&bytes, width, height, black_is_1)
+                .ok_or_else(|| bad(name, Some(index + 1), "unreadable CCITT G4 image".into()))?;
+            let original = Original::CcittG4 {
+                strips: vec![bytes],
+                rows_per_strip: height,
+                black_is_1,
+            };
+            (DynamicImage::ImageLuma8(gray), original)
+        }
+        ScannedImage::Gray8(pixels) => {
+            let gray = GrayImage::from_raw(width, height, pixels).ok_or_else(short)?;
+            let original = if super::ccitt::is_bilevel(&gray) {
+                Original::Bilevel
+            } else {
+                Original::Pixels
+            };
+            (DynamicImage::ImageLuma8(gray), original)
+        }
+        ScannedImage::Rgb8(pixels) => {
+            let rgb = image::RgbImage::from_raw(width, height, pixels).ok_or_else(short)?;
+            (DynamicImage::ImageRgb8(rgb), Original::Pixels)
+        }
+    };
+    Ok(DecodedPage {
+        image,
+        dpi: Some(page.dpi),
+        original,
+    })
+}
+
+/// Decodes a G4 stream to gray, 0 black and 255 white. With BlackIs1 the codes' "black" runs
+/// are the 1 bits, which DeviceGray shows as white (ISO 32000-1 §7.4.6, Table 11).
+fn decode_g4(bytes: &[u8], width: u32, height: u32, black_is_1: bool) -> Option<GrayImage> {
+    let (w, h) = (u16::try_from(width).ok()?, u16::try_from(height).ok()?);
+    let mut pixels = Vec::with_capacity(width as usize * height as usize);
+    fax::decoder::decode_g4(bytes.iter().copied(), w, Some(h), |transitions| {
+        pixels.extend(fax::decoder::pels(transitions, w).map(|color| {
+            let coded_black = color == fax::Color::Black;
+            if coded_black != black_is_1 { 0 } else { 255 }
+        }));
+    })?;
+    pixels.resize(width as usize * height as usize, 255);
+    GrayImage::from_raw(width, height, pixels)
 }
 
 fn bad(name: &str, page: Option<usize>, problem: String) -> DigitizeError {

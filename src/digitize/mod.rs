@@ -6,6 +6,7 @@
 pub mod ccitt;
 pub mod decode;
 pub mod deskew;
+pub mod pdf_input;
 mod pipeline;
 
 pub use pipeline::{
@@ -28,8 +29,9 @@ pub enum DigitizeError {
         problem: String,
     },
     #[error(
-        "{input}: the image is {width}×{height} pixels, larger than the {max_side} pixels per \
-         side that kyso accepts"
+        "{input}: the image is {width}×{height} pixels, more than kyso accepts (at most \
+         {max_side} pixels per side and {} megapixels)",
+        decode::MAX_PIXELS / 1_000_000
     )]
     TooLarge {
         input: String,

@@ -285,7 +285,7 @@ fn process_page(
     };
     // Compressing here, in the worker, keeps the pages compressing in parallel and keeps
     // only compressed pages in memory until the document is written.
-    let mut image = page_image(input, decoded);
+    let mut image = page_image(decoded);
     image.data = image
         .data
         .compressed(slot, image.width_px, image.height_px)?;
@@ -339,13 +339,10 @@ fn flatten_to_gray(image: &DynamicImage) -> GrayImage {
 }
 
 /// The image the PDF shows: the original coded bytes where possible, else lossless pixels.
-fn page_image(input: &Input, decoded: DecodedPage) -> PageImage {
+fn page_image(decoded: DecodedPage) -> PageImage {
     let (width_px, height_px) = (decoded.image.width(), decoded.image.height());
     let data = match decoded.original {
-        Original::Jpeg { components } => ImageData::Jpeg {
-            bytes: input.bytes.clone(),
-            components,
-        },
+        Original::Jpeg { bytes, components } => ImageData::Jpeg { bytes, components },
         Original::CcittG4 {
             mut strips,
             rows_per_strip,

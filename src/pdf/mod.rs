@@ -17,6 +17,7 @@ mod icc;
 mod image;
 pub mod object;
 mod page;
+pub mod read;
 mod text;
 mod xmp;
 

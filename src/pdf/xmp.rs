@@ -42,9 +42,15 @@ fn esc(text: &str) -> String {
     out
 }
 
+/// The UTC offset of `t` as sign, hours and minutes, or `None` for UTC itself.
+fn offset(t: OffsetDateTime) -> Option<(char, u8, u8)> {
+    let (h, m, _) = t.offset().as_hms();
+    let sign = if h < 0 || m < 0 { '-' } else { '+' };
+    (h != 0 || m != 0).then(|| (sign, h.unsigned_abs(), m.unsigned_abs()))
+}
+
 /// An XMP date (ISO 8601 as profiled by XMP Part 1 §8.2.1.1), to the second, with offset.
 pub fn xmp_date(t: OffsetDateTime) -> String {
-    let (h, m, _) = t.offset().as_hms();
     let time = format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         t.year(),
@@ -54,22 +60,15 @@ pub fn xmp_date(t: OffsetDateTime) -> String {
         t.minute(),
         t.second()
     );
-    if h == 0 && m == 0 {
-        format!("{time}Z")
-    } else {
-        let sign = if h < 0 || m < 0 { '-' } else { '+' };
-        format!(
-            "{time}{sign}{:02}:{:02}",
-            h.unsigned_abs(),
-            m.unsigned_abs()
-        )
+    match offset(t) {
+        None => format!("{time}Z"),
+        Some((sign, h, m)) => format!("{time}{sign}{h:02}:{m:02}"),
     }
 }
 
 /// The same instant as a PDF date string (ISO 32000-1 §7.9.4), for /CreationDate and
 /// /ModDate, which must agree with the XMP dates.
 pub fn pdf_date(t: OffsetDateTime) -> String {
-    let (h, m, _) = t.offset().as_hms();
     let time = format!(
         "D:{:04}{:02}{:02}{:02}{:02}{:02}",
         t.year(),
@@ -79,15 +78,9 @@ pub fn pdf_date(t: OffsetDateTime) -> String {
         t.minute(),
         t.second()
     );
-    if h == 0 && m == 0 {
-        format!("{time}Z")
-    } else {
-        let sign = if h < 0 || m < 0 { '-' } else { '+' };
-        format!(
-            "{time}{sign}{:02}'{:02}'",
-            h.unsigned_abs(),
-            m.unsigned_abs()
-        )
+    match offset(t) {
+        None => format!("{time}Z"),
+        Some((sign, h, m)) => format!("{time}{sign}{h:02}'{m:02}'"),
     }
 }
 

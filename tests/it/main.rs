@@ -5,6 +5,7 @@ mod certs;
 mod cli;
 mod digitize;
 mod ocr;
+mod pdf_read;
 mod pdf_writer;
 mod serve;
 mod support;

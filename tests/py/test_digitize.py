@@ -151,3 +151,57 @@ def test_pdfa_2u_differs_from_2b_only_in_its_claim(tmp_path):
         meta = pdf.open_metadata()
         assert meta["pdfaid:part"] == "2"
         assert meta["pdfaid:conformance"] == "U"
+
+
+# Scanned PDFs as input: each page's one image is taken out and kept as it was coded.
+IMG2PDF = ROOT / ".venv" / "bin" / "img2pdf"
+
+
+@pytest.fixture(scope="module")
+def scanned_pdfs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scanned")
+    made = {}
+    for name in ("xac-nhan-cu-tru-300dpi.jpg", "quyet-dinh-3-trang-300dpi-g4.tif"):
+        pdf = folder / (Path(name).stem + ".pdf")
+        subprocess.run([str(IMG2PDF), str(SAMPLES / name), "-o", str(pdf)], check=True)
+        made[name] = pdf
+    return made
+
+
+@pytest.mark.parametrize("name", ["xac-nhan-cu-tru-300dpi.jpg", "quyet-dinh-3-trang-300dpi-g4.tif"])
+def test_scanned_pdf_input_is_digitized_like_its_images(tmp_path, scanned_pdfs, name):
+    out = tmp_path / "out.pdf"
+    result = subprocess.run(
+        [str(KYSO), "digitize", str(scanned_pdfs[name]), "-o", str(out), "--json"],
+        capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": FIXED_CLOCK},
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    expected = MANIFEST[name]
+    assert len(summary["pages"]) == expected["pages"]
+    for page in summary["pages"]:
+        assert page["dpi"] == pytest.approx(expected["dpi"], abs=1)
+        assert abs(page["skew_degrees"] - expected["skew_degrees"]) <= 0.25
+        assert page["image"] == ("jpeg" if expected["format"] == "jpeg" else "ccitt-g4")
+    assert pikepdf.pdfa.validate_written(out, "2b").passed
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    truth = (SAMPLES / expected["ground_truth"]).read_text(encoding="utf-8")
+    assert cer(truth, text) <= MAX_CER[name]
+    if expected["format"] == "jpeg":
+        with pikepdf.open(out) as pdf:
+            raw = [img.read_raw_bytes() for p in pdf.pages for img in p.images.values()]
+        assert (SAMPLES / name).read_bytes() in raw, "the JPEG was re-encoded"
+
+
+def test_born_digital_pdf_is_refused(tmp_path):
+    out = tmp_path / "out.pdf"
+    result = subprocess.run(
+        [str(KYSO), "digitize", str(SAMPLES / "ket-qua-quyet-dinh.pdf"), "-o", str(out)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "has real text; it is not a scan" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not out.exists()

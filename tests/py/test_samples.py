@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from textmetrics import cer, fold
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 SCRIPT = SAMPLES / "make_samples.py"
@@ -32,21 +34,6 @@ REGEN_SUBSET = ["don-de-nghi-300dpi.png", "quyet-dinh-3-trang-300dpi-g4.tif", "k
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def fold(s: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", s).split())
-
-
-def cer(ref: str, hyp: str) -> float:
-    a, b = fold(ref), fold(hyp)
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(1, len(a))
 
 
 def vietnamese(c: str) -> bool:
