@@ -40,6 +40,34 @@ pub fn measure_skew(page: &GrayImage) -> f64 {
     (best * 100.0).round() / 100.0
 }
 
+/// Whether the text lines run across the page (upright or upside down) rather than up and
+/// down it (turned sideways): `Some(true)`, `Some(false)`, or `None` when the ink does not
+/// say clearly. Compares how sharply the ink falls into rows and into columns.
+pub fn lines_run_horizontally(page: &GrayImage) -> Option<bool> {
+    let points = ink_points(page);
+    if points.len() < 200 {
+        return None;
+    }
+    let transposed: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (y, x)).collect();
+    let sharpest = |points: &[(f64, f64)]| {
+        (-6..=6)
+            .map(|degrees| profile_score(points, f64::from(degrees)))
+            .fold(0.0, f64::max)
+    };
+    let (rows, columns) = (sharpest(&points), sharpest(&transposed));
+    if rows > columns * HORIZONTAL_MARGIN {
+        Some(true)
+    } else if columns > rows * HORIZONTAL_MARGIN {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// How much sharper one direction's profile must be to decide; measured on the samples,
+/// text pages differ by a factor of 2 or more.
+const HORIZONTAL_MARGIN: f64 = 1.3;
+
 /// Dark pixels of a reduced, thresholded copy, as (x, y) in reduced coordinates.
 fn ink_points(page: &GrayImage) -> Vec<(f64, f64)> {
     let factor = (page.width() / MEASURE_WIDTH).max(1);
@@ -184,6 +212,18 @@ mod tests {
             let straightened = rotate(&skewed, -measured);
             assert!(measure_skew(&straightened).abs() <= 0.1);
         }
+    }
+
+    #[test]
+    fn line_direction_tells_sideways_pages() {
+        let page = lined_page();
+        assert_eq!(lines_run_horizontally(&page), Some(true));
+        assert_eq!(
+            lines_run_horizontally(&image::imageops::rotate90(&page)),
+            Some(false)
+        );
+        let blank = GrayImage::from_pixel(800, 1000, Luma([250]));
+        assert_eq!(lines_run_horizontally(&blank), None);
     }
 
     #[test]

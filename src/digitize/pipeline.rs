@@ -68,7 +68,9 @@ pub struct PageReport {
     pub dpi_assumed: bool,
     /// Clockwise turn applied to make the page upright: 0, 90, 180 or 270.
     pub rotation_degrees: u16,
-    pub orientation_confidence: f32,
+    /// The orientation detector's score, or null when the page read confidently as it was
+    /// and the detector was not needed.
+    pub orientation_confidence: Option<f32>,
     /// Measured skew of the text lines, counter-clockwise positive; the page is drawn turned
     /// back by this much.
     pub skew_degrees: f64,
@@ -242,26 +244,9 @@ fn process_page(
         source,
     };
     let gray = flatten_to_gray(&decoded.image);
-    let dpi_int = dpi.round() as u32;
-    let orientation = detect_orientation(engine, &gray, dpi).map_err(ocr_failed)?;
-    lap("orientation");
-    let quarter_turns = orientation.quarter_turns_clockwise % 4;
-    let upright = match quarter_turns {
-        1 => imageops::rotate90(&gray),
-        2 => imageops::rotate180(&gray),
-        3 => imageops::rotate270(&gray),
-        _ => gray,
-    };
-    let skew = if options.deskew {
-        deskew::measure_skew(&upright)
-    } else {
-        0.0
-    };
-    lap("skew");
-    let straight = deskew::rotate(&upright, -skew);
-    lap("straighten");
-    let text = engine.recognize(&straight, dpi_int).map_err(ocr_failed)?;
+    let read = read_upright(engine, gray, dpi, options.deskew).map_err(ocr_failed)?;
     lap("ocr");
+    let (quarter_turns, skew, text) = (read.quarter_turns, read.skew, read.text);
 
     let (width_px, height_px) = (decoded.image.width(), decoded.image.height());
     let report = PageReport {
@@ -273,7 +258,7 @@ fn process_page(
         dpi,
         dpi_assumed,
         rotation_degrees: u16::from(quarter_turns) * 90,
-        orientation_confidence: orientation.confidence,
+        orientation_confidence: read.orientation_confidence,
         skew_degrees: skew,
         mean_confidence: text.mean_confidence,
         words: text.lines.iter().map(|l| l.words.len()).sum(),
@@ -298,6 +283,84 @@ fn process_page(
         lines: text_lines(&text),
     };
     Ok((spec, report))
+}
+
+/// OCR this confident on a page whose lines run across it means the page was upright, and
+/// the orientation detector (about a second a page) is not asked.
+const UPRIGHT_CONFIDENCE: f32 = 75.0;
+const UPRIGHT_MIN_WORDS: usize = 10;
+
+/// A page read the right way up.
+struct UprightRead {
+    quarter_turns: u8,
+    orientation_confidence: Option<f32>,
+    skew: f64,
+    text: OcrPage,
+}
+
+/// Turns the page upright, straightens it and reads it. A page whose lines run across it is
+/// first read as it is; only if that reading is poor (upside down, or a hard page) is the
+/// orientation detector asked, and the page read again if it says to turn it.
+fn read_upright(
+    engine: &mut dyn OcrEngine,
+    gray: GrayImage,
+    dpi: f64,
+    deskew: bool,
+) -> Result<UprightRead, OcrError> {
+    let mut first = None;
+    if deskew::lines_run_horizontally(&gray) == Some(true) {
+        let (skew, text) = straighten_and_read(engine, &gray, dpi, deskew)?;
+        let words = text.lines.iter().map(|l| l.words.len()).sum::<usize>();
+        if text.mean_confidence >= UPRIGHT_CONFIDENCE && words >= UPRIGHT_MIN_WORDS {
+            return Ok(UprightRead {
+                quarter_turns: 0,
+                orientation_confidence: None,
+                skew,
+                text,
+            });
+        }
+        first = Some((skew, text));
+    }
+    let orientation = detect_orientation(engine, &gray, dpi)?;
+    let quarter_turns = orientation.quarter_turns_clockwise % 4;
+    let (skew, text) = match (quarter_turns, first) {
+        (0, Some(done)) => done,
+        _ => {
+            let upright = match quarter_turns {
+                1 => imageops::rotate90(&gray),
+                2 => imageops::rotate180(&gray),
+                3 => imageops::rotate270(&gray),
+                _ => gray,
+            };
+            straighten_and_read(engine, &upright, dpi, deskew)?
+        }
+    };
+    Ok(UprightRead {
+        quarter_turns,
+        orientation_confidence: Some(orientation.confidence),
+        skew,
+        text,
+    })
+}
+
+/// Measures the skew of an upright page, straightens a copy and reads it.
+fn straighten_and_read(
+    engine: &mut dyn OcrEngine,
+    upright: &GrayImage,
+    dpi: f64,
+    deskew: bool,
+) -> Result<(f64, OcrPage), OcrError> {
+    let skew = if deskew {
+        deskew::measure_skew(upright)
+    } else {
+        0.0
+    };
+    let text = if skew == 0.0 {
+        engine.recognize(upright, dpi.round() as u32)?
+    } else {
+        engine.recognize(&deskew::rotate(upright, -skew), dpi.round() as u32)?
+    };
+    Ok((skew, text))
 }
 
 /// Resolution at which orientation is judged: letters are still well formed, and the
