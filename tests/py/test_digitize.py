@@ -19,16 +19,17 @@ SCANS = sorted(name for name, e in MANIFEST.items() if e["format"] != "pdf")
 KYSO = Path(os.environ.get("KYSO_BIN", ROOT / "target" / "debug" / "kyso"))
 FIXED_CLOCK = "1767225600"  # 2026-01-01T00:00:00Z
 
-# Character error rate of the text layer against the ground truth, per sample, measured with
-# this suite (see the digitize issue notes). A regression guard: the target is 1 % on the
-# 300 dpi pages; where a page is above it the figure is what kyso reaches today.
+# Character error rate of the text layer against the ground truth, per sample: a regression
+# guard about one point above what kyso measured on 2026-11-22 (0.98 %, 4.56 %, 7.06 %,
+# 1.93 %, 4.06 %, 8.16 %, in the order below; benches/README.md). The target is 1 % on the
+# 300 dpi pages; most of the gap is reading order in two-column blocks and signatures.
 MAX_CER = {
-    "don-de-nghi-300dpi.png": 0.05,
-    "xac-nhan-cu-tru-300dpi.jpg": 0.12,
-    "giay-tiep-nhan-rot90-300dpi.png": 0.16,
-    "quyet-dinh-3-trang-300dpi-g4.tif": 0.06,
-    "giay-uy-quyen-rot180-300dpi-color.png": 0.08,
-    "dang-ky-ho-kinh-doanh-200dpi.jpg": 0.06,
+    "dang-ky-ho-kinh-doanh-200dpi.jpg": 0.02,
+    "don-de-nghi-300dpi.png": 0.055,
+    "giay-tiep-nhan-rot90-300dpi.png": 0.08,
+    "quyet-dinh-3-trang-300dpi-g4.tif": 0.03,
+    "giay-uy-quyen-rot180-300dpi-color.png": 0.05,
+    "xac-nhan-cu-tru-300dpi.jpg": 0.09,
 }
 
 
