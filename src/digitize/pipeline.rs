@@ -230,7 +230,9 @@ fn process_page(
 ) -> PageResult {
     let started = std::time::Instant::now();
     let lap = |stage: &str| {
-        tracing::debug!(input = %input.name, page = page.index + 1, stage, ms = started.elapsed().as_millis() as u64, "page stage done");
+        let ms = started.elapsed().as_millis() as u64;
+        let number = page.index + 1;
+        tracing::debug!(input = %input.name, page = number, stage, ms, "page stage done");
     };
     let decoded = decode::decode_page(&input.name, &input.bytes, page.index)?;
     lap("decode");

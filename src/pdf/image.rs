@@ -293,7 +293,8 @@ fn png_predict(pixels: &[u8], row: usize, bpp: usize) -> Vec<u8> {
     out
 }
 
-fn paeth(a: u8, b: u8, c: u8) -> u8 {
+/// The Paeth predictor (PNG §9.4), shared by the writer's rows and the reader's.
+pub(crate) fn paeth(a: u8, b: u8, c: u8) -> u8 {
     let p = i16::from(a) + i16::from(b) - i16::from(c);
     let pa = (p - i16::from(a)).abs();
     let pb = (p - i16::from(b)).abs();

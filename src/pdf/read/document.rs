@@ -327,6 +327,20 @@ impl<'a> Document<'a> {
     /// Follows references until a direct object (§7.3.10). A chain longer than
     /// [`Limits::max_reference_chain`] or one that comes back on itself is an error, so
     /// resolving always ends.
+    /// Resolves `object` and, if it is an array, each of its items (one level deep), as
+    /// /Filter, /DecodeParms and rectangles need.
+    pub fn resolve_with_items(&self, object: &Object) -> Result<Object> {
+        Ok(match self.resolve(object)? {
+            Object::Array(items) => Object::Array(
+                items
+                    .iter()
+                    .map(|i| self.resolve(i))
+                    .collect::<Result<_>>()?,
+            ),
+            other => other,
+        })
+    }
+
     pub fn resolve(&self, object: &Object) -> Result<Object> {
         let Object::Ref(first) = object else {
             return Ok(object.clone());
@@ -379,15 +393,7 @@ impl<'a> Document<'a> {
         let mut dict = Dictionary::new();
         for key in ["Filter", "DecodeParms"] {
             if let Some(value) = stream.dict.get(key) {
-                let value = match self.resolve(value)? {
-                    Object::Array(items) => Object::Array(
-                        items
-                            .iter()
-                            .map(|i| self.resolve(i))
-                            .collect::<Result<_>>()?,
-                    ),
-                    other => other,
-                };
+                let value = self.resolve_with_items(value)?;
                 dict.insert(key, value);
             }
         }

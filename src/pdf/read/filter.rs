@@ -3,6 +3,7 @@
 //! Image codecs (DCT, CCITT fax, JBIG2, JPX) are not decoded: their bytes and parameters are
 //! handed to the caller, who places them as they are or hands them to an image library.
 
+use crate::pdf::image::paeth;
 use std::io::Read as _;
 
 use super::object::{Dictionary, Object, Stream};
@@ -245,22 +246,6 @@ fn png_predictor(data: &[u8], row_len: usize, bpp: usize) -> Result<Vec<u8>, Str
         out.extend_from_slice(&row);
     }
     Ok(out)
-}
-
-fn paeth(a: u8, b: u8, c: u8) -> u8 {
-    let p = i16::from(a) + i16::from(b) - i16::from(c);
-    let (pa, pb, pc) = (
-        (p - i16::from(a)).abs(),
-        (p - i16::from(b)).abs(),
-        (p - i16::from(c)).abs(),
-    );
-    if pa <= pb && pa <= pc {
-        a
-    } else if pb <= pc {
-        b
-    } else {
-        c
-    }
 }
 
 /// TIFF predictor 2: each sample is the difference from the sample of the same colour

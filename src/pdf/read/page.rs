@@ -171,15 +171,7 @@ impl Document<'_> {
             let Some(value) = value else {
                 return Ok(None);
             };
-            let value = match self.resolve(value)? {
-                Object::Array(items) => Object::Array(
-                    items
-                        .iter()
-                        .map(|i| self.resolve(i))
-                        .collect::<Result<_>>()?,
-                ),
-                other => other,
-            };
+            let value = self.resolve_with_items(value)?;
             Rectangle::from_object(&value)
                 .map(Some)
                 .ok_or(PdfReadError::WrongType {
