@@ -301,8 +301,7 @@ fn header_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
             })
         }
         Format::Jpeg => jpeg_segments(bytes, |marker, body| {
-            let is_sof = (0xc0..=0xcf).contains(&marker) && ![0xc4, 0xc8, 0xcc].contains(&marker);
-            (is_sof && body.len() >= 5).then(|| {
+            (is_start_of_frame(marker) && body.len() >= 5).then(|| {
                 let height = u16::from_be_bytes([body[1], body[2]]);
                 let width = u16::from_be_bytes([body[3], body[4]]);
                 (u32::from(width), u32::from(height))
@@ -360,11 +359,15 @@ fn jfif_dpi(bytes: &[u8]) -> Option<f64> {
     })
 }
 
+/// SOF0–SOF15, less DHT (C4), JPG (C8) and DAC (CC), which share the range (T.81 Table B.1).
+fn is_start_of_frame(marker: u8) -> bool {
+    (0xc0..=0xcf).contains(&marker) && ![0xc4, 0xc8, 0xcc].contains(&marker)
+}
+
 /// The number of components in the frame header (SOF0–SOF15 except DHT, JPG, DAC).
 fn jpeg_components(bytes: &[u8]) -> Option<u8> {
     jpeg_segments(bytes, |marker, body| {
-        let is_sof = (0xc0..=0xcf).contains(&marker) && ![0xc4, 0xc8, 0xcc].contains(&marker);
-        (is_sof && body.len() >= 6).then(|| body[5])
+        (is_start_of_frame(marker) && body.len() >= 6).then(|| body[5])
     })
 }
 

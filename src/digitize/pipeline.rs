@@ -246,7 +246,7 @@ fn process_page(
         source,
     };
     let gray = flatten_to_gray(&decoded.image);
-    let read = read_upright(engine, gray, dpi, options.deskew).map_err(ocr_failed)?;
+    let read = read_upright(engine, &gray, dpi, options.deskew).map_err(ocr_failed)?;
     lap("ocr");
     let (quarter_turns, skew, text) = (read.quarter_turns, read.skew, read.text);
 
@@ -272,7 +272,7 @@ fn process_page(
     };
     // Compressing here, in the worker, keeps the pages compressing in parallel and keeps
     // only compressed pages in memory until the document is written.
-    let mut image = page_image(decoded);
+    let mut image = page_image(decoded, gray);
     image.data = image
         .data
         .compressed(slot, image.width_px, image.height_px)?;
@@ -305,13 +305,13 @@ struct UprightRead {
 /// orientation detector asked, and the page read again if it says to turn it.
 fn read_upright(
     engine: &mut dyn OcrEngine,
-    gray: GrayImage,
+    gray: &GrayImage,
     dpi: f64,
     deskew: bool,
 ) -> Result<UprightRead, OcrError> {
     let mut first = None;
-    if deskew::lines_run_horizontally(&gray) == Some(true) {
-        let (skew, text) = straighten_and_read(engine, &gray, dpi, deskew)?;
+    if deskew::lines_run_horizontally(gray) == Some(true) {
+        let (skew, text) = straighten_and_read(engine, gray, dpi, deskew)?;
         let words = text.lines.iter().map(|l| l.words.len()).sum::<usize>();
         if text.mean_confidence >= UPRIGHT_CONFIDENCE && words >= UPRIGHT_MIN_WORDS {
             return Ok(UprightRead {
@@ -323,16 +323,16 @@ fn read_upright(
         }
         first = Some((skew, text));
     }
-    let orientation = detect_orientation(engine, &gray, dpi)?;
+    let orientation = detect_orientation(engine, gray, dpi)?;
     let quarter_turns = orientation.quarter_turns_clockwise % 4;
     let (skew, text) = match (quarter_turns, first) {
         (0, Some(done)) => done,
+        (0, None) => straighten_and_read(engine, gray, dpi, deskew)?,
         _ => {
             let upright = match quarter_turns {
-                1 => imageops::rotate90(&gray),
-                2 => imageops::rotate180(&gray),
-                3 => imageops::rotate270(&gray),
-                _ => gray,
+                1 => imageops::rotate90(gray),
+                2 => imageops::rotate180(gray),
+                _ => imageops::rotate270(gray),
             };
             straighten_and_read(engine, &upright, dpi, deskew)?
         }
@@ -398,13 +398,19 @@ fn flatten_to_gray(image: &DynamicImage) -> GrayImage {
         let [r, g, b, a] = rgba.get_pixel(x, y).0;
         // ITU-R BT.601 luma, as the image crate uses, blended over white.
         let luma = (299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b)) / 1000;
-        let alpha = u32::from(a);
-        image::Luma([((luma * alpha + 255 * (255 - alpha)) / 255) as u8])
+        image::Luma([over_white(luma as u8, a)])
     })
 }
 
+/// A colour value with opacity `alpha`, composited over white paper.
+fn over_white(value: u8, alpha: u8) -> u8 {
+    let (value, alpha) = (u32::from(value), u32::from(alpha));
+    ((value * alpha + 255 * (255 - alpha)) / 255) as u8
+}
+
 /// The image the PDF shows: the original coded bytes where possible, else lossless pixels.
-fn page_image(decoded: DecodedPage) -> PageImage {
+/// `gray` is the page's gray rendering, already made for OCR.
+fn page_image(decoded: DecodedPage, gray: GrayImage) -> PageImage {
     let (width_px, height_px) = (decoded.image.width(), decoded.image.height());
     let data = match decoded.original {
         Original::Jpeg { bytes, components } => ImageData::Jpeg { bytes, components },
@@ -424,27 +430,25 @@ fn page_image(decoded: DecodedPage) -> PageImage {
             },
         },
         Original::Bilevel => ImageData::CcittG4 {
-            bytes: ccitt::encode_g4(&decoded.image.to_luma8()),
+            bytes: ccitt::encode_g4(&gray),
             black_is_1: false,
         },
         Original::Pixels => {
             let color = decoded.image.color();
-            if color.has_color() {
+            if !color.has_color() {
+                ImageData::Gray8(gray.into_raw())
+            } else if !color.has_alpha() {
+                ImageData::Rgb8(decoded.image.to_rgb8().into_raw())
+            } else {
                 let rgba = decoded.image.to_rgba8();
                 ImageData::Rgb8(
                     rgba.pixels()
                         .flat_map(|p| {
                             let [r, g, b, a] = p.0;
-                            let over_white = |c: u8| {
-                                ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a))) / 255)
-                                    as u8
-                            };
-                            [over_white(r), over_white(g), over_white(b)]
+                            [over_white(r, a), over_white(g, a), over_white(b, a)]
                         })
                         .collect(),
                 )
-            } else {
-                ImageData::Gray8(flatten_to_gray(&decoded.image).into_raw())
             }
         }
     };
