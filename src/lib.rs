@@ -7,12 +7,15 @@
 //! - [`ocr`]: the OCR engine trait and its Tesseract binding.
 //! - [`pdf`]: the PDF/A writer and a strict PDF reader.
 //! - [`pki`]: Vietnamese certificate identities, certificate profiles and the test PKI.
+//! - [`sign`]: PAdES signing with PKCS#12, PKCS#11 and remote keys.
 //! - [`store`]: the embedded SQLite store.
 //! - [`server`]: the HTTP service (`kyso serve`).
 
 pub mod digitize;
+pub mod net;
 pub mod ocr;
 pub mod pdf;
 pub mod pki;
 pub mod server;
+pub mod sign;
 pub mod store;

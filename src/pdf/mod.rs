@@ -15,10 +15,12 @@ mod document;
 mod font;
 mod icc;
 mod image;
+pub mod incremental;
 pub mod object;
 mod page;
 pub mod read;
 mod text;
+pub mod truetype;
 mod xmp;
 
 pub use document::PRODUCER;

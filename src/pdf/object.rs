@@ -21,6 +21,15 @@ impl ObjRef {
     }
 }
 
+/// An indirect object made by one module and written by another (e.g. a signature
+/// appearance's font and form XObject, added to a file by an incremental update).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PendingObject {
+    Object(ObjRef, Obj),
+    /// A stream: its dictionary without /Length, and its data already encoded.
+    Stream(ObjRef, Dict, Vec<u8>),
+}
+
 /// Hands out object numbers 1, 2, 3… so no object id is ever counted by hand.
 #[derive(Debug)]
 pub struct RefAllocator {
@@ -38,6 +47,12 @@ impl RefAllocator {
         let id = ObjRef(self.next);
         self.next += 1;
         id
+    }
+
+    /// An allocator for an incremental update: numbers continue from the previous revision's
+    /// trailer /Size (ISO 32000-1 §7.5.6).
+    pub fn starting_at(next: u32) -> RefAllocator {
+        RefAllocator { next: next.max(1) }
     }
 
     /// How many numbers were handed out, plus one for the free object 0 (the trailer /Size).

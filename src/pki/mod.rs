@@ -2,11 +2,16 @@
 //! profiles, and the demo CA tree that mirrors the national and the government special-use
 //! hierarchies. Chain validation and revocation checking come with the verifier.
 
+pub mod chain;
+pub mod crl;
 pub mod demo;
 pub mod der;
 pub mod identity;
 pub mod key;
+pub mod ocsp;
 pub mod profile;
+pub mod revocation;
+pub mod tsa;
 
 pub use identity::{Identity, IdentityKind, SubjectName};
 pub use key::KeySpec;

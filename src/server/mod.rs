@@ -2,6 +2,7 @@
 //! shutdown. Route modules each offer a `router()`; the work itself is left to the library.
 
 mod health;
+mod trust;
 
 use std::future::Future;
 use std::io;

@@ -8,4 +8,7 @@ mod ocr;
 mod pdf_read;
 mod pdf_writer;
 mod serve;
+mod sign;
+mod signers;
 mod support;
+mod trust;

@@ -1,0 +1,1 @@
+//! `kyso sign` end to end.
