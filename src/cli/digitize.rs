@@ -1,9 +1,8 @@
 //! `kyso digitize`: read the scans, run the library's digitize pipeline with Tesseract
 //! engines, show progress on a terminal, and write the PDF/A atomically.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
@@ -11,9 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kyso::digitize::{self, DigitizeOptions, Input, NoProgress, Progress};
 use kyso::ocr::{OcrEngine, TesseractConfig, TesseractEngine};
 use kyso::pdf::PdfAPart;
-use time::OffsetDateTime;
 
-use super::Outcome;
+use super::{Outcome, creation_time, write_atomically};
 
 #[derive(Debug, Args)]
 pub struct DigitizeArgs {
@@ -124,54 +122,6 @@ fn read_inputs(paths: &[PathBuf], output: &Path) -> anyhow::Result<Vec<Input>> {
             })
         })
         .collect()
-}
-
-/// `SOURCE_DATE_EPOCH` when set (reproducible builds convention), else the system clock.
-fn creation_time() -> anyhow::Result<OffsetDateTime> {
-    let seconds = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(value) => value
-            .trim()
-            .parse::<i64>()
-            .with_context(|| format!("SOURCE_DATE_EPOCH={value:?} is not a number of seconds"))?,
-        Err(_) => SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .context("the system clock is before 1970")?
-            .as_secs() as i64,
-    };
-    OffsetDateTime::from_unix_timestamp(seconds)
-        .with_context(|| format!("{seconds} is not a usable time"))
-}
-
-/// Writes to a temporary file beside `output`, flushes it to disk, then renames it over
-/// `output`: readers see the old file or the whole new one, never a part.
-fn write_atomically(output: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let folder = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".kyso-")
-        .suffix(".pdf.part")
-        .tempfile_in(folder)
-        .with_context(|| format!("cannot create a file in {}", folder.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", output.display()))?;
-    // Temporary files are created owner-only; a document keeps the permissions of the file it
-    // replaces, or gets the usual rw-r--r--.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let permissions = std::fs::metadata(output)
-            .map(|m| m.permissions())
-            .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
-        std::fs::set_permissions(file.path(), permissions)
-            .with_context(|| format!("cannot write {}", output.display()))?;
-    }
-    file.persist(output)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", output.display()))?;
-    Ok(())
 }
 
 struct TerminalProgress(ProgressBar);

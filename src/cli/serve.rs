@@ -1,13 +1,20 @@
-//! `kyso serve`: open the store, bind the listener and run the HTTP service until SIGINT or
-//! SIGTERM.
+//! `kyso serve`: open the store, load the trust services of the PKI folder, bind the listener
+//! and run the HTTP service until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use kyso::server::{self, AppState};
+use kyso::pki::crl::parse_database;
+use kyso::pki::ocsp::OcspResponder;
+use kyso::pki::tsa::TimeStampAuthority;
+use kyso::server::{self, AppState, TrustServices};
+use kyso::sign::p12::Pkcs12Signer;
 use kyso::store::Store;
+use openssl::pkey::PKey;
+use openssl::x509::X509;
 
 use super::Outcome;
 
@@ -19,12 +26,31 @@ pub struct ServeArgs {
     /// Data folder: the SQLite database and stored documents (created on first start).
     #[arg(long, default_value = "./data", value_name = "DIR")]
     data: PathBuf,
+    /// PKI folder laid out as `kyso pki demo` writes it (ca/, trust/, services/): serves
+    /// /crl/<ca>.crl, /ca/<ca>.cer and /ocsp for it. Default: ./certs if it exists, else
+    /// these services are off.
+    #[arg(long, value_name = "DIR")]
+    pki: Option<PathBuf>,
 }
+
+/// The folder `--pki` defaults to.
+const DEFAULT_PKI: &str = "certs";
+
+/// The TSA policy of the test PKI's time-stamping unit (RFC 3161 §2.4.2 `policy`): the
+/// placeholder `tsa_policy1` of OpenSSL's sample configuration, since the test PKI has no
+/// registered arc (2.999, the `example` arc, does not fit const-oid 0.9).
+const TEST_TSA_POLICY: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.3.4.1");
 
 pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     // Nothing is logged until the store and the socket are both ready, so a start-up
     // failure is the one error line and nothing else.
     let store = Store::open(&args.data)?;
+    let pki = args.pki.clone().or_else(|| {
+        let default = PathBuf::from(DEFAULT_PKI);
+        default.is_dir().then_some(default)
+    });
+    let trust = pki.as_deref().map(load_trust_services).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -37,11 +63,106 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             .local_addr()
             .context("cannot read the bound address")?;
         tracing::info!(database = %store.path().display(), "store ready");
+        if let Some(trust) = &trust {
+            tracing::info!(
+                cas = ?trust.ca_slugs().collect::<Vec<_>>(),
+                ocsp_responders = trust.ocsp_responder_count(),
+                tsa = trust.has_tsa(),
+                "trust services ready"
+            );
+        }
         tracing::info!("listening on http://{address}");
-        server::serve(listener, AppState { store }, server::shutdown_signal())
+        let state = AppState {
+            store,
+            trust: trust.map(Arc::new),
+        };
+        server::serve(listener, state, server::shutdown_signal())
             .await
             .context("the HTTP server failed")?;
         tracing::info!("stopped");
         Ok(Outcome::Success)
     })
+}
+
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn certificate_der(path: &Path) -> anyhow::Result<Vec<u8>> {
+    X509::from_pem(&read(path)?)
+        .and_then(|cert| cert.to_der())
+        .with_context(|| format!("{} is not a PEM certificate", path.display()))
+}
+
+fn private_key(path: &Path) -> anyhow::Result<PKey<openssl::pkey::Private>> {
+    PKey::private_key_from_pem(&read(path)?)
+        .with_context(|| format!("{} is not a PEM private key", path.display()))
+}
+
+/// Loads every CA of the folder: `ca/<ca>.index.txt` (its database), its certificate
+/// (`ca/<ca>.pem`, or `trust/<ca>.pem` for a root), its key `ca/<ca>.key.pem`, and, when
+/// present, its delegated OCSP responder `services/<ca>-ocsp.pem` + `.key.pem`; and the
+/// time-stamping unit `services/tsa.p12` (password of the demo PKI) when present.
+fn load_trust_services(dir: &Path) -> anyhow::Result<TrustServices> {
+    let ca_dir = dir.join("ca");
+    let listing = std::fs::read_dir(&ca_dir).with_context(|| {
+        format!(
+            "{} is not a PKI folder: cannot list {}",
+            dir.display(),
+            ca_dir.display()
+        )
+    })?;
+    let mut slugs: Vec<String> = listing
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_suffix(".index.txt").map(str::to_owned)
+        })
+        .collect();
+    slugs.sort();
+    anyhow::ensure!(
+        !slugs.is_empty(),
+        "{} has no CA database (<ca>.index.txt)",
+        ca_dir.display()
+    );
+    let mut trust = TrustServices::new();
+    for slug in slugs {
+        let index = ca_dir.join(format!("{slug}.index.txt"));
+        let text = String::from_utf8(read(&index)?)
+            .with_context(|| format!("{} is not UTF-8 text", index.display()))?;
+        let entries =
+            parse_database(&text).with_context(|| format!("cannot read {}", index.display()))?;
+        let issuing = ca_dir.join(format!("{slug}.pem"));
+        let cert_path = if issuing.is_file() {
+            issuing
+        } else {
+            dir.join("trust").join(format!("{slug}.pem"))
+        };
+        let certificate = certificate_der(&cert_path)?;
+        let key = private_key(&ca_dir.join(format!("{slug}.key.pem")))?;
+        let responder_cert = dir.join("services").join(format!("{slug}-ocsp.pem"));
+        let responder_key = dir.join("services").join(format!("{slug}-ocsp.key.pem"));
+        if responder_cert.is_file() && responder_key.is_file() {
+            let responder = OcspResponder::new(
+                &certificate,
+                private_key(&responder_key)?,
+                &certificate_der(&responder_cert)?,
+                entries.clone(),
+            )
+            .with_context(|| {
+                format!("cannot use {} as OCSP responder", responder_cert.display())
+            })?;
+            trust.add_ocsp_responder(responder);
+        }
+        trust
+            .add_ca(&slug, certificate, key, entries)
+            .with_context(|| format!("cannot serve CA {slug} from {}", dir.display()))?;
+    }
+    let tsa = dir.join("services").join("tsa.p12");
+    if tsa.is_file() {
+        let signer = Pkcs12Signer::from_pkcs12(&read(&tsa)?, kyso::pki::demo::PKCS12_PASSWORD)
+            .with_context(|| format!("cannot open {}", tsa.display()))?;
+        trust.set_tsa(TimeStampAuthority::new(Box::new(signer), TEST_TSA_POLICY));
+    }
+    Ok(trust)
 }

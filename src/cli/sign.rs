@@ -1,11 +1,30 @@
-//! `kyso sign`: the options of PAdES signing. Staged signing itself lives in the library's
-//! `sign` module once built.
+//! `kyso sign`: reads the PDF and the key, wires the TSA and revocation services over HTTP,
+//! calls `kyso::sign::sign_pdf` and writes the result atomically. Signing itself lives in the
+//! library.
 
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{Outcome, not_in_this_build, require_input_file};
+use anyhow::Context;
+use kyso::net::HttpFetcher;
+use kyso::pki::ocsp::CertificateStatus;
+use kyso::pki::revocation::{self, Fetcher};
+use kyso::pki::tsa;
+use kyso::sign::dss::ValidationMaterial;
+use kyso::sign::p12::Pkcs12Signer;
+use kyso::sign::pkcs11::Pkcs11Signer;
+use kyso::sign::{
+    self, DigestAlgorithm, DocMdpPermission, PadesLevel, RevocationSource, ServiceError, Services,
+    SignOptions, SignatureScheme, Signer, TimeStamper, appearance,
+};
+use time::OffsetDateTime;
+
+use super::{Outcome, creation_time, require_input_file, write_atomically};
+
+/// Liberation Serif 2 (Debian fonts-liberation2): Times New Roman metrics with Vietnamese.
+const DEFAULT_STAMP_FONT: &str =
+    "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf";
 
 #[derive(Debug, Args)]
 pub struct SignArgs {
@@ -54,6 +73,37 @@ pub struct SignArgs {
     /// Place of signing, written into the signature dictionary.
     #[arg(long, value_name = "TEXT")]
     location: Option<String>,
+    /// Digest algorithm.
+    #[arg(long, value_enum, default_value_t = Digest::Sha256)]
+    digest: Digest,
+    /// Signature scheme; by default RSASSA-PSS for RSA keys (Circular 15/2025) and ECDSA for
+    /// EC keys.
+    #[arg(long, value_enum)]
+    scheme: Option<Scheme>,
+    /// Certificates (PEM or DER files, or folders of them) that complete the signer's chain
+    /// when the key store lacks its issuers; otherwise they are fetched from the addresses
+    /// the certificates give (AIA caIssuers).
+    #[arg(long, value_name = "FILE|DIR")]
+    ca_certs: Vec<PathBuf>,
+    /// TrueType font for --stamp (Times-metric with Vietnamese glyphs).
+    #[arg(long, value_name = "TTF", default_value = DEFAULT_STAMP_FONT, requires = "stamp")]
+    stamp_font: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Digest {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Scheme {
+    /// RSASSA-PSS.
+    Pss,
+    /// RSA PKCS#1 v1.5.
+    Pkcs1v15,
+    Ecdsa,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -87,11 +137,251 @@ pub fn run(args: SignArgs) -> anyhow::Result<Outcome> {
     {
         require_input_file(file)?;
     }
-    if !matches!(args.level, Level::BB) {
+    let level = match args.level {
+        Level::BB => PadesLevel::BB,
+        Level::BT => PadesLevel::BT,
+        Level::BLt => PadesLevel::BLt,
+        Level::BLta => PadesLevel::BLta,
+    };
+    if level > PadesLevel::BB {
         anyhow::ensure!(
             args.tsa.is_some(),
             "--level b-t, b-lt and b-lta need a time-stamping service: add --tsa URL"
         );
     }
-    Err(not_in_this_build("sign"))
+    let original = std::fs::read(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let signer = open_signer(&args)?;
+    let stamp_font = match args.stamp {
+        true => Some(std::fs::read(&args.stamp_font).with_context(|| {
+            format!("cannot read the stamp font {}", args.stamp_font.display())
+        })?),
+        false => None,
+    };
+    let now = creation_time()?;
+    let fetcher = HttpFetcher::new();
+    let tsa = args.tsa.as_deref().map(|url| HttpTimeStamper {
+        url: url.to_owned(),
+        fetcher: &fetcher,
+    });
+    let online = OnlineRevocation {
+        fetcher: &fetcher,
+        now,
+        // Below B-LT an unreachable responder is a warning: the certificate was checked for
+        // validity and chain, and the signature does not depend on the answer.
+        strict: level >= PadesLevel::BLt,
+    };
+
+    let stamp_text = stamp_font
+        .as_ref()
+        .map(|_| stamp_text(signer.as_ref(), now));
+    let draw = |page_box: [f64; 4], rotate: u16, alloc: &mut kyso::pdf::object::RefAllocator| {
+        let (Some(font), Some(text)) = (&stamp_font, &stamp_text) else {
+            return Err("no stamp font".to_owned());
+        };
+        appearance::stamp(text, font, page_box, i32::from(rotate), alloc)
+            .map(|a| sign::pades::VisibleSignature {
+                rect: a.rect,
+                normal: a.normal,
+                objects: a.objects,
+            })
+            .map_err(|e| e.to_string())
+    };
+    let mut options = SignOptions::new(now);
+    options.level = level;
+    options.digest = match args.digest {
+        Digest::Sha256 => DigestAlgorithm::Sha256,
+        Digest::Sha384 => DigestAlgorithm::Sha384,
+        Digest::Sha512 => DigestAlgorithm::Sha512,
+    };
+    options.scheme = args.scheme.map(|s| match s {
+        Scheme::Pss => SignatureScheme::RsaPss,
+        Scheme::Pkcs1v15 => SignatureScheme::RsaPkcs1v15,
+        Scheme::Ecdsa => SignatureScheme::Ecdsa,
+    });
+    options.reason = args.reason.clone();
+    options.location = args.location.clone();
+    options.field_name = args.field.clone();
+    options.certify = args.certify.map(|c| match c {
+        Certify::NoChanges => DocMdpPermission::NoChanges,
+        Certify::FormFill => DocMdpPermission::FormFilling,
+        Certify::Annotate => DocMdpPermission::Annotations,
+    });
+    if stamp_font.is_some() {
+        options.appearance = Some(&draw);
+    }
+    for path in &args.ca_certs {
+        options.extra_certificates.extend(read_certificates(path)?);
+    }
+    let services = Services {
+        tsa: tsa.as_ref().map(|t| t as &dyn TimeStamper),
+        revocation: Some(&online),
+    };
+    let signed = sign::sign_pdf(&original, signer.as_ref(), &options, services)
+        .with_context(|| format!("cannot sign {}", args.input.display()))?;
+    write_atomically(&args.output, &signed)?;
+    tracing::info!(
+        output = %args.output.display(),
+        level = level.name(),
+        bytes = signed.len(),
+        "signed"
+    );
+    Ok(Outcome::Success)
+}
+
+/// Every certificate in a PEM or DER file, or in the files of a folder.
+fn read_certificates(path: &std::path::Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    let files = if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot read the folder {}", path.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut out = Vec::new();
+    for file in files {
+        let bytes =
+            std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let certs = match openssl::x509::X509::stack_from_pem(&bytes) {
+            Ok(certs) if !certs.is_empty() => certs,
+            _ => vec![openssl::x509::X509::from_der(&bytes).with_context(|| {
+                format!("{} holds no certificate (PEM or DER)", file.display())
+            })?],
+        };
+        for cert in certs {
+            out.push(cert.to_der().context("cannot encode a certificate")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a secret from a file: the first line, without its line ending.
+fn read_secret(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+fn open_signer(args: &SignArgs) -> anyhow::Result<Box<dyn Signer>> {
+    if let Some(p12) = &args.p12 {
+        let der = std::fs::read(p12).with_context(|| format!("cannot read {}", p12.display()))?;
+        let password = match &args.password_file {
+            Some(file) => read_secret(file, "password")?,
+            None => String::new(),
+        };
+        let signer = Pkcs12Signer::from_pkcs12(&der, &password)
+            .with_context(|| format!("cannot open {}", p12.display()))?;
+        return Ok(Box::new(signer));
+    }
+    let (Some(module), Some(token), Some(key)) = (&args.pkcs11_module, &args.token, &args.key)
+    else {
+        anyhow::bail!("--pkcs11-module needs --token LABEL and --key LABEL");
+    };
+    let pin = match &args.pin_file {
+        Some(file) => read_secret(file, "PIN")?,
+        None => anyhow::bail!("the token needs a PIN: add --pin-file FILE"),
+    };
+    let signer = Pkcs11Signer::open(module, token, key, &pin)
+        .with_context(|| format!("cannot use the key '{key}' on the token '{token}'"))?;
+    Ok(Box::new(signer))
+}
+
+/// The stamp's text from the signer certificate: CN, O and the time in Vietnam.
+fn stamp_text(signer: &dyn Signer, now: OffsetDateTime) -> appearance::StampText {
+    let leaf = signer
+        .certificate_chain()
+        .first()
+        .and_then(|der| openssl::x509::X509::from_der(der).ok());
+    let entry = |nid| {
+        let cert = leaf.as_ref()?;
+        let entry = cert.subject_name().entries_by_nid(nid).next()?;
+        entry.data().to_string().ok()
+    };
+    appearance::StampText {
+        signer: entry(openssl::nid::Nid::COMMONNAME).unwrap_or_default(),
+        organization: entry(openssl::nid::Nid::ORGANIZATIONNAME),
+        signed_at: appearance::signing_time_text(now),
+    }
+}
+
+/// RFC 3161 over HTTP (RFC 3161 §3.4).
+struct HttpTimeStamper<'f> {
+    url: String,
+    fetcher: &'f HttpFetcher,
+}
+
+impl TimeStamper for HttpTimeStamper<'_> {
+    fn timestamp(&self, digest: DigestAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, ServiceError> {
+        let nonce = u64::from_be_bytes(
+            openssl::sha::sha256(imprint)[..8]
+                .try_into()
+                .unwrap_or_default(),
+        );
+        let request = tsa::request(digest, imprint, Some(nonce), true);
+        let response = self
+            .fetcher
+            .post(&self.url, "application/timestamp-query", &request)?;
+        Ok(tsa::token_from_response(&response, &request)?)
+    }
+}
+
+/// Revocation through the OCSP and CRL addresses the certificates carry.
+struct OnlineRevocation<'f> {
+    fetcher: &'f HttpFetcher,
+    now: OffsetDateTime,
+    strict: bool,
+}
+
+impl RevocationSource for OnlineRevocation<'_> {
+    fn revoked(&self, chain: &[Vec<u8>]) -> Result<Option<String>, ServiceError> {
+        let (Some(leaf), Some(issuer)) = (chain.first(), chain.get(1)) else {
+            return Ok(None);
+        };
+        match revocation::status(leaf, issuer, self.fetcher, self.now) {
+            Ok(answer) => Ok(match answer.status {
+                CertificateStatus::Revoked(revocation) => Some(match revocation.reason {
+                    Some(reason) => format!("{reason:?} since {}", revocation.time),
+                    None => format!("since {}", revocation.time),
+                }),
+                _ => None,
+            }),
+            Err(error) if !self.strict => {
+                tracing::warn!("revocation not checked: {error}");
+                Ok(None)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    fn validation_data(&self, chain: &[Vec<u8>]) -> Result<ValidationMaterial, ServiceError> {
+        let data = revocation::collect_validation_data(chain, self.fetcher, self.now)?;
+        if let Some(revoked) = data
+            .statuses
+            .iter()
+            .find(|s| matches!(s.status, CertificateStatus::Revoked(_)))
+        {
+            return Err(format!("the certificate of {} is revoked", revoked.subject).into());
+        }
+        Ok(ValidationMaterial {
+            certificates: data.certificates,
+            ocsp_responses: data.ocsp_responses,
+            crls: data.crls,
+        })
+    }
+
+    fn fetch_issuer(&self, certificate: &[u8]) -> Option<Vec<u8>> {
+        let urls = revocation::ca_issuer_urls(certificate).ok()?;
+        urls.iter().find_map(|url| {
+            let body = self.fetcher.get(url).ok()?;
+            // caIssuers answers are DER (RFC 5280 §4.2.2.1), some servers send PEM.
+            match openssl::x509::X509::from_der(&body) {
+                Ok(cert) => cert.to_der().ok(),
+                Err(_) => openssl::x509::X509::from_pem(&body).ok()?.to_der().ok(),
+            }
+        })
+    }
 }

@@ -463,8 +463,59 @@ fn page_image(decoded: DecodedPage, gray: GrayImage) -> PageImage {
 /// a ruling line read as punctuation (`|`, `-_`), and left out of the text layer.
 const NOISE_CONFIDENCE: f32 = 60.0;
 
-fn is_noise(word: &crate::ocr::OcrWord) -> bool {
-    word.confidence < NOISE_CONFIDENCE && !word.text.chars().any(char::is_alphanumeric)
+/// A "word" without a letter or digit whose box is smaller than this fraction of the page's
+/// typical line height on both sides is a speck, whatever its confidence (a full stop at
+/// 300 dpi is about a fifth of the line height; specks read as `|` or `_` are a few pixels).
+const SPECK_SIZE: f64 = 0.12;
+
+/// Printed text lines are about one typical line height tall. Something more than this many
+/// times taller that reads below [`NOISE_CONFIDENCE`] is a drawing — a handwritten
+/// signature, a stamp, or a column of list numbers the layout analysis took for vertical
+/// text — and its "words" are left out.
+const DRAWING_HEIGHT: f64 = 2.5;
+
+/// What the text layer leaves out of a page's OCR: specks, ruling lines and drawings read
+/// as words. Judged from confidence, letters and size against the page's typical line
+/// height, never from the words' spelling.
+struct NoiseFilter {
+    typical_height: f64,
+}
+
+impl NoiseFilter {
+    fn for_page(page: &OcrPage) -> NoiseFilter {
+        let mut heights: Vec<u32> = page.lines.iter().map(|l| l.bbox.height()).collect();
+        heights.sort_unstable();
+        let typical = heights
+            .get(heights.len().saturating_sub(1) / 2)
+            .copied()
+            .unwrap_or(0);
+        NoiseFilter {
+            typical_height: f64::from(typical),
+        }
+    }
+
+    fn is_drawing(&self, height: u32, confidence: f32) -> bool {
+        confidence < NOISE_CONFIDENCE && f64::from(height) > DRAWING_HEIGHT * self.typical_height
+    }
+
+    /// A line much taller than the page's lines that reads poorly as a whole.
+    fn is_drawn_line(&self, line: &crate::ocr::OcrLine) -> bool {
+        let count = line.words.len().max(1) as f32;
+        let mean = line.words.iter().map(|w| w.confidence).sum::<f32>() / count;
+        self.is_drawing(line.bbox.height(), mean)
+    }
+
+    fn is_noise(&self, word: &crate::ocr::OcrWord) -> bool {
+        if self.is_drawing(word.bbox.height(), word.confidence) {
+            return true;
+        }
+        if word.text.chars().any(char::is_alphanumeric) {
+            return false;
+        }
+        let speck = SPECK_SIZE * self.typical_height;
+        let tiny = f64::from(word.bbox.width().max(word.bbox.height())) < speck;
+        word.confidence < NOISE_CONFIDENCE || tiny
+    }
 }
 
 fn text_lines(page: &OcrPage) -> Vec<pdf::TextLine> {
@@ -474,20 +525,107 @@ fn text_lines(page: &OcrPage) -> Vec<pdf::TextLine> {
         right: f64::from(r.right),
         bottom: f64::from(r.bottom),
     };
+    let noise = NoiseFilter::for_page(page);
     page.lines
         .iter()
-        .map(|line| pdf::TextLine {
-            bbox: rect(&line.bbox),
-            words: line
-                .words
-                .iter()
-                .filter(|word| !is_noise(word))
-                .map(|word| pdf::TextWord {
-                    text: word.text.clone(),
-                    bbox: rect(&word.bbox),
-                })
-                .collect(),
+        .filter(|line| !noise.is_drawn_line(line))
+        .filter_map(|line| {
+            let kept: Vec<_> = line.words.iter().filter(|w| !noise.is_noise(w)).collect();
+            // A line that lost words is as tall and wide as what is left of it: a signature
+            // read as part of a line must not set its height.
+            let bbox = if kept.len() == line.words.len() {
+                line.bbox
+            } else {
+                kept.iter().map(|w| w.bbox).reduce(|a, b| a.union(&b))?
+            };
+            Some(pdf::TextLine {
+                bbox: rect(&bbox),
+                words: kept
+                    .iter()
+                    .map(|word| pdf::TextWord {
+                        text: word.text.clone(),
+                        bbox: rect(&word.bbox),
+                    })
+                    .collect(),
+            })
         })
-        .filter(|line| !line.words.is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ocr::{OcrLine, OcrWord, PixelRect};
+
+    fn word(text: &str, confidence: f32, [left, top, right, bottom]: [u32; 4]) -> OcrWord {
+        OcrWord {
+            text: text.into(),
+            bbox: PixelRect {
+                left,
+                top,
+                right,
+                bottom,
+            },
+            confidence,
+        }
+    }
+
+    fn line(words: Vec<OcrWord>) -> OcrLine {
+        let bbox = words
+            .iter()
+            .map(|w| w.bbox)
+            .reduce(|a, b| a.union(&b))
+            .unwrap();
+        OcrLine { words, bbox }
+    }
+
+    fn page(lines: Vec<OcrLine>) -> OcrPage {
+        OcrPage {
+            lines,
+            mean_confidence: 90.0,
+            width: 2480,
+            height: 3508,
+        }
+    }
+
+    fn texts(lines: &[pdf::TextLine]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| {
+                let words: Vec<_> = l.words.iter().map(|w| w.text.as_str()).collect();
+                words.join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn signatures_specks_and_vertical_scraps_are_left_out() {
+        let lines = text_lines(&page(vec![
+            line(vec![
+                word("Họ", 96.0, [100, 100, 160, 150]),
+                word("tên:", 95.0, [170, 100, 260, 150]),
+                // A speck read confidently as a bar.
+                word("|", 80.0, [300, 120, 303, 124]),
+            ]),
+            line(vec![
+                word("Ngày", 96.0, [100, 200, 200, 252]),
+                // A full stop is no speck.
+                word(".", 93.0, [210, 240, 220, 250]),
+            ]),
+            // A signature: one "word" three lines tall, read poorly.
+            line(vec![word("A112", 30.0, [100, 300, 700, 480])]),
+            // A column of list numbers read as one vertical line.
+            line(vec![
+                word("SSHỆ", 0.0, [100, 500, 140, 560]),
+                word("tôn", 37.0, [100, 600, 140, 640]),
+                word("+", 88.0, [100, 700, 140, 750]),
+            ]),
+            // A large title reads well: kept.
+            line(vec![word("QUYẾT", 95.0, [100, 800, 600, 960])]),
+            line(vec![word("Điều", 97.0, [100, 1000, 190, 1050])]),
+        ]));
+        assert_eq!(texts(&lines), ["Họ tên:", "Ngày .", "QUYẾT", "Điều"]);
+        // The first line lost its speck, and its box with it.
+        assert_eq!(lines[0].bbox.right, 260.0);
+    }
 }

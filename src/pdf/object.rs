@@ -64,6 +64,7 @@ impl RefAllocator {
 /// A direct PDF object (ISO 32000-1 §7.3).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Obj {
+    Null,
     Bool(bool),
     Int(i64),
     Real(f64),
@@ -73,6 +74,9 @@ pub enum Obj {
     Array(Vec<Obj>),
     Dict(Dict),
     Ref(ObjRef),
+    /// A reference to an object of an existing file being updated, whose generation may
+    /// not be 0 (ISO 32000-1 §7.3.10).
+    Indirect(u32, u16),
 }
 
 impl Obj {
@@ -100,6 +104,7 @@ impl Obj {
 
     pub fn write(&self, out: &mut Vec<u8>) {
         match self {
+            Obj::Null => out.extend_from_slice(b"null"),
             Obj::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             Obj::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
             Obj::Real(r) => out.extend_from_slice(real(*r).as_bytes()),
@@ -121,6 +126,9 @@ impl Obj {
             }
             Obj::Dict(dict) => dict.write(out),
             Obj::Ref(r) => out.extend_from_slice(format!("{} 0 R", r.0).as_bytes()),
+            Obj::Indirect(number, generation) => {
+                out.extend_from_slice(format!("{number} {generation} R").as_bytes());
+            }
         }
     }
 }
@@ -176,6 +184,21 @@ impl Dict {
 
     pub fn get(&self, key: &str) -> Option<&Obj> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// [`Dict::set`] through a mutable reference.
+    pub fn insert(&mut self, key: &str, value: impl Into<Obj>) {
+        let taken = std::mem::take(self);
+        *self = taken.set(key, value);
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Obj)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Obj> {
+        let at = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.remove(at).1)
     }
 
     pub fn write(&self, out: &mut Vec<u8>) {

@@ -69,9 +69,7 @@ mod tests {
     #[tokio::test]
     async fn healthz_reports_version_and_store() {
         let dir = tempfile::tempdir().unwrap();
-        let state = AppState {
-            store: Store::open(dir.path()).unwrap(),
-        };
+        let state = AppState::new(Store::open(dir.path()).unwrap());
         let response = app(state)
             .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
             .await
@@ -89,9 +87,7 @@ mod tests {
     #[tokio::test]
     async fn unknown_route_is_404() {
         let dir = tempfile::tempdir().unwrap();
-        let state = AppState {
-            store: Store::open(dir.path()).unwrap(),
-        };
+        let state = AppState::new(Store::open(dir.path()).unwrap());
         let response = app(state)
             .oneshot(Request::get("/nope").body(Body::empty()).unwrap())
             .await

@@ -6,12 +6,15 @@ mod trust;
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
 use crate::store::Store;
+
+pub use trust::{TrustError, TrustServices};
 
 /// Request bodies above this are refused with 413 unless a route sets its own limit.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -20,12 +23,23 @@ pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The test PKI's CRLs, CA certificates, OCSP responders and TSA (`kyso serve --pki`);
+    /// `None` turns those routes off.
+    pub trust: Option<Arc<TrustServices>>,
+}
+
+impl AppState {
+    /// State with the store only, trust services off.
+    pub fn new(store: Store) -> AppState {
+        AppState { store, trust: None }
+    }
 }
 
 /// The whole application, without a socket, so tests can call it directly.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(trust::router())
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
         .with_state(state)
 }

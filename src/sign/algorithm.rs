@@ -114,8 +114,10 @@ impl KeyKind {
     pub fn allows(self, scheme: SignatureScheme) -> bool {
         matches!(
             (self, scheme),
-            (KeyKind::Rsa { .. }, SignatureScheme::RsaPss | SignatureScheme::RsaPkcs1v15)
-                | (KeyKind::EcP256 | KeyKind::EcP384, SignatureScheme::Ecdsa)
+            (
+                KeyKind::Rsa { .. },
+                SignatureScheme::RsaPss | SignatureScheme::RsaPkcs1v15
+            ) | (KeyKind::EcP256 | KeyKind::EcP384, SignatureScheme::Ecdsa)
         )
     }
 
@@ -127,5 +129,80 @@ impl KeyKind {
             KeyKind::EcP256 => 2 + 2 * (2 + 33),
             KeyKind::EcP384 => 3 + 2 * (2 + 49),
         }
+    }
+}
+
+impl KeyKind {
+    /// The kind of an OpenSSL key, or `None` for keys kyso does not sign with (DSA, Ed25519,
+    /// curves other than P-256 and P-384).
+    pub fn of_key<T: openssl::pkey::HasPublic>(key: &openssl::pkey::PKeyRef<T>) -> Option<KeyKind> {
+        match key.id() {
+            openssl::pkey::Id::RSA => Some(KeyKind::Rsa { bits: key.bits() }),
+            openssl::pkey::Id::EC => {
+                let curve = key.ec_key().ok()?.group().curve_name()?;
+                match curve {
+                    openssl::nid::Nid::X9_62_PRIME256V1 => Some(KeyKind::EcP256),
+                    openssl::nid::Nid::SECP384R1 => Some(KeyKind::EcP384),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The length in bytes of one ECDSA coordinate (`r` or `s`), `None` for RSA.
+    pub fn ecdsa_field_len(self) -> Option<usize> {
+        match self {
+            KeyKind::Rsa { .. } => None,
+            KeyKind::EcP256 => Some(32),
+            KeyKind::EcP384 => Some(48),
+        }
+    }
+}
+
+/// Converts an ECDSA signature given as `r || s` (two big-endian halves of equal length, as
+/// PKCS#11's CKM_ECDSA returns it, PKCS#11 v2.40 §2.3.1) into the DER `Ecdsa-Sig-Value`
+/// CMS carries (RFC 5753 §7.2 / RFC 3279 §2.2.3). `None` for an odd or empty input.
+pub fn ecdsa_raw_to_der(raw: &[u8]) -> Option<Vec<u8>> {
+    if raw.is_empty() || !raw.len().is_multiple_of(2) {
+        return None;
+    }
+    let (r, s) = raw.split_at(raw.len() / 2);
+    let r = openssl::bn::BigNum::from_slice(r).ok()?;
+    let s = openssl::bn::BigNum::from_slice(s).ok()?;
+    openssl::ecdsa::EcdsaSig::from_private_components(r, s)
+        .ok()?
+        .to_der()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_ecdsa_becomes_der_with_sign_bytes() {
+        // r has its top bit set, so DER needs a leading zero; s has leading zeros to strip.
+        let mut raw = vec![0x80; 32];
+        raw.extend([0x00, 0x00].iter().chain([0x01; 30].iter()));
+        let der = ecdsa_raw_to_der(&raw).unwrap();
+        assert_eq!(&der[..4], &[0x30, 2 + 33 + 2 + 30, 0x02, 33]);
+        assert_eq!(der[4], 0x00);
+        assert_eq!(&der[4 + 33..4 + 33 + 2], &[0x02, 30]);
+        assert!(ecdsa_raw_to_der(&[1, 2, 3]).is_none());
+        assert!(ecdsa_raw_to_der(&[]).is_none());
+    }
+
+    #[test]
+    fn key_kinds_of_openssl_keys() {
+        use crate::pki::KeySpec;
+        assert_eq!(
+            KeyKind::of_key(&KeySpec::EcP384.generate().unwrap()),
+            Some(KeyKind::EcP384)
+        );
+        assert_eq!(
+            KeyKind::of_key(&KeySpec::Rsa2048.generate().unwrap()),
+            Some(KeyKind::Rsa { bits: 2048 })
+        );
     }
 }

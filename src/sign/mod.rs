@@ -5,7 +5,9 @@
 
 pub mod algorithm;
 pub mod appearance;
+pub mod baseline;
 pub mod cms;
+pub mod dss;
 pub mod external;
 pub mod p12;
 pub mod pades;
@@ -13,4 +15,9 @@ pub mod pkcs11;
 pub mod signer;
 
 pub use algorithm::{DigestAlgorithm, KeyKind, SignatureScheme};
+pub use baseline::{
+    PadesLevel, RevocationSource, ServiceError, Services, SignError, SignOptions, TimeStamper,
+    sign_pdf,
+};
+pub use pades::DocMdpPermission;
 pub use signer::{Signer, SignerError};

@@ -10,5 +10,6 @@ mod pdf_writer;
 mod serve;
 mod sign;
 mod signers;
+mod stamp_font;
 mod support;
 mod trust;

@@ -51,3 +51,37 @@ pub fn manifest(certs: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(certs.join("manifest.json")).expect("manifest.json");
     serde_json::from_str(&text).expect("manifest.json is JSON")
 }
+
+/// One SoftHSM2 configuration for the whole test process: SoftHSM reads SOFTHSM2_CONF once,
+/// at C_Initialize, and PKCS#11 modules initialize once per process. Tests use distinct
+/// token labels. Returns the directory holding `softhsm2.conf` and `tokens/`.
+pub fn softhsm_conf() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        // Per process, under the target's scratch dir; leftovers of finished runs go first.
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        for entry in std::fs::read_dir(base).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("softhsm-")
+                && !Path::new("/proc").join(pid).exists()
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let dir = base.join(format!("softhsm-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("tokens")).unwrap();
+        let conf = dir.join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                dir.join("tokens").display()
+            ),
+        )
+        .unwrap();
+        // SAFETY: set once, before the module is loaded; no test reads this variable from
+        // another thread before the OnceLock is initialized.
+        unsafe { std::env::set_var("SOFTHSM2_CONF", &conf) };
+        dir
+    })
+}

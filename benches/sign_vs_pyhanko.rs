@@ -1,0 +1,150 @@
+//! Benchmark: PAdES B-B signing with a PKCS#12 key, kyso in-process side by side with pyHanko
+//! in-process (same files, same key, same run), and the floor: SHA-256 of the file plus one
+//! RSA signature with OpenSSL. Inputs are scan PDFs made by `kyso digitize` from a sample
+//! JPEG: 1 page and 10 pages.
+//!
+//! Run: `cargo build --release && cargo bench --bench sign_vs_pyhanko` (needs `.venv`, made by
+//! `make test`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use kyso::sign::p12::Pkcs12Signer;
+use kyso::sign::{DigestAlgorithm, Services, SignOptions, SignatureScheme, Signer};
+
+const SIGNER: &str = "certs/signers/officer-pham-minh-duc.p12";
+const ROUNDS: usize = 40;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A scan PDF of `pages` copies of the sample page, made once and kept under target/.
+fn scan_pdf(pages: usize) -> PathBuf {
+    let dir = root().join("target/bench-inputs");
+    std::fs::create_dir_all(&dir).expect("bench folder");
+    let out = dir.join(format!("scan-{pages}p.pdf"));
+    if out.exists() {
+        return out;
+    }
+    let kyso = root().join("target/release/kyso");
+    assert!(
+        kyso.exists(),
+        "build the release binary first: cargo build --release"
+    );
+    let page = root().join("samples/dang-ky-ho-kinh-doanh-200dpi.jpg");
+    let status = Command::new(kyso)
+        .arg("digitize")
+        .args(std::iter::repeat_n(&page, pages))
+        .arg("-o")
+        .arg(&out)
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .status()
+        .expect("kyso digitize");
+    assert!(status.success());
+    out
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn time(mut f: impl FnMut()) -> Duration {
+    f(); // warm-up
+    median(
+        (0..ROUNDS)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn ca_certificates() -> Vec<Vec<u8>> {
+    ["certs/trust/government-root.pem"]
+        .iter()
+        .map(|p| {
+            let pem = std::fs::read(root().join(p)).expect("root");
+            openssl::x509::X509::from_pem(&pem)
+                .expect("pem")
+                .to_der()
+                .expect("der")
+        })
+        .collect()
+}
+
+fn pyhanko_ms(file: &Path) -> f64 {
+    let script = r#"
+import sys, time, io, statistics
+from pyhanko.sign import signers
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+signer = signers.SimpleSigner.load_pkcs12(sys.argv[1], passphrase=b"kyso-test")
+data = open(sys.argv[2], "rb").read()
+meta = signers.PdfSignatureMetadata(field_name="Signature1", md_algorithm="sha256")
+def once():
+    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), meta, signer=signer)
+    return out.getbuffer().nbytes
+once()
+samples = []
+for _ in range(int(sys.argv[3])):
+    t = time.perf_counter(); once(); samples.append(time.perf_counter() - t)
+print(statistics.median(samples) * 1000)
+"#;
+    let output = Command::new(root().join(".venv/bin/python"))
+        .arg("-c")
+        .arg(script)
+        .arg(root().join(SIGNER))
+        .arg(file)
+        .arg(ROUNDS.to_string())
+        .output()
+        .expect("python with pyHanko in .venv");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("milliseconds")
+}
+
+fn main() {
+    let der = std::fs::read(root().join(SIGNER)).expect("PKCS#12");
+    let signer = Pkcs12Signer::from_pkcs12(&der, "kyso-test").expect("open PKCS#12");
+    let mut options = SignOptions::new(time::OffsetDateTime::now_utc());
+    options.extra_certificates = ca_certificates();
+    println!(
+        "| input | size | kyso (ms) | pyHanko (ms) | floor (ms) | pyHanko / kyso | kyso / floor |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for pages in [1, 10] {
+        let file = scan_pdf(pages);
+        let bytes = std::fs::read(&file).expect("input");
+        let kyso = time(|| {
+            let signed =
+                kyso::sign::sign_pdf(&bytes, &signer, &options, Services::default()).expect("sign");
+            std::hint::black_box(signed);
+        });
+        let floor = time(|| {
+            let digest = DigestAlgorithm::Sha256.digest(&bytes);
+            let value = signer
+                .sign(&digest, DigestAlgorithm::Sha256, SignatureScheme::RsaPss)
+                .expect("signature");
+            std::hint::black_box(value);
+        });
+        let pyhanko = pyhanko_ms(&file);
+        let kyso_ms = kyso.as_secs_f64() * 1000.0;
+        let floor_ms = floor.as_secs_f64() * 1000.0;
+        println!(
+            "| {pages}-page scan | {} KB | {kyso_ms:.2} | {pyhanko:.2} | {floor_ms:.2} | {:.1}× | {:.2}× |",
+            bytes.len() / 1024,
+            pyhanko / kyso_ms,
+            kyso_ms / floor_ms
+        );
+    }
+}
