@@ -2,11 +2,11 @@
 //! digital documents: it digitizes scans into searchable PDF/A, signs PDFs with PAdES and
 //! verifies them. This crate is the library behind the `kyso` command and service.
 //!
-//! - [`pdf`]: the PDF/A-2 writer for scanned pages with an invisible OCR text layer.
 //! - [`digitize`]: scans (PNG, JPEG, TIFF, scanned PDF) → upright, straight, OCRed PDF/A.
 //! - [`ocr`]: the OCR engine trait and its Tesseract binding.
-//! - [`pdf`]: the PDF/A writer and a strict PDF reader.
-//! - [`pki`]: Vietnamese certificate identities, certificate profiles and the test PKI.
+//! - [`pdf`]: the PDF/A writer, a strict PDF reader and incremental updates.
+//! - [`pki`]: Vietnamese certificate identities, chains, OCSP, CRL, timestamps and the test PKI.
+//! - [`net`]: outbound HTTP for the TSA, OCSP and CRL clients.
 //! - [`sign`]: PAdES signing with PKCS#12, PKCS#11 and remote keys.
 //! - [`store`]: the embedded SQLite store.
 //! - [`server`]: the HTTP service (`kyso serve`).

@@ -1,18 +1,14 @@
 //! Building and checking certificate chains (RFC 5280 §6): issuer links, validity, key usage,
-//! basic constraints, and the signature checks that CRLs and OCSP responses share. Whether the
-//! root at the end of a chain is trusted is left to the caller, who holds the trust anchors.
+//! basic constraints; the signature checks themselves live in `signature`, shared with CRLs and
+//! OCSP. Whether the root at the end of a chain is trusted is left to the caller, who holds the
+//! trust anchors.
 
 use std::fmt;
 
 use const_oid::ObjectIdentifier;
-use const_oid::db::{rfc4519, rfc5280, rfc5912};
-use der::asn1::{BitString, GeneralizedTime, UtcTime};
-use der::{DateTime, Decode, Encode, Reader, SliceReader};
-use openssl::hash::MessageDigest;
-use openssl::pkey::{Id, PKey, Public};
-use openssl::rsa::Padding;
-use openssl::sign::{RsaPssSaltlen, Verifier};
-use spki::AlgorithmIdentifierOwned;
+use const_oid::db::{rfc4519, rfc5280};
+use der::asn1::{GeneralizedTime, UtcTime};
+use der::{DateTime, Decode, Encode};
 use time::OffsetDateTime;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{
@@ -20,6 +16,9 @@ use x509_cert::ext::pkix::{
 };
 use x509_cert::name::Name;
 use x509_cert::time::Time;
+
+pub use super::signature::SignatureError;
+pub(crate) use super::signature::{signed_parts, verify_signature};
 
 /// Chains longer than this are refused: no real hierarchy is that deep, and the bound stops
 /// loops through cross-certificates.
@@ -125,140 +124,15 @@ pub enum CertificateProblem {
     TooLong { subject: String },
 }
 
-/// Why a signature over a certificate, CRL or OCSP response does not verify.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SignatureError {
-    #[error("the signature algorithm {oid} is not accepted")]
-    UnsupportedAlgorithm { oid: ObjectIdentifier },
-    #[error("the {algorithm} signature does not match the signer's key type")]
-    KeyMismatch { algorithm: ObjectIdentifier },
-    #[error("the signer's public key cannot be read")]
-    MalformedKey,
-    #[error("the signature does not verify")]
-    Invalid,
-}
+/// How many verified (certificate, issuer) signatures the process remembers; beyond this,
+/// signatures are simply checked again.
+const MAX_REMEMBERED_LINKS: usize = 4096;
 
-/// The three parts every X.509 signed structure has (certificate, CRL, BasicOCSPResponse):
-/// the exact bytes that were signed, the algorithm and the signature value.
-pub(crate) struct SignedParts<'a> {
-    pub tbs: &'a [u8],
-    pub algorithm: AlgorithmIdentifierOwned,
-    pub signature: Vec<u8>,
-}
-
-/// Splits `SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING, ... }` keeping the signed bytes as
-/// they were received, so that re-encoding can never change what is verified.
-pub(crate) fn signed_parts(der: &[u8]) -> Result<SignedParts<'_>, der::Error> {
-    let mut reader = SliceReader::new(der)?;
-    let parts = reader.sequence(|inner| {
-        let tbs = inner.tlv_bytes()?;
-        let algorithm = AlgorithmIdentifierOwned::decode(inner)?;
-        let signature = BitString::decode(inner)?;
-        // BasicOCSPResponse carries `[0] certs` after the signature.
-        while !inner.is_finished() {
-            inner.tlv_bytes()?;
-        }
-        let signature = signature
-            .as_bytes()
-            .ok_or_else(|| der::Tag::BitString.value_error())?
-            .to_vec();
-        Ok(SignedParts {
-            tbs,
-            algorithm,
-            signature,
-        })
-    })?;
-    reader.finish(parts)
-}
-
-/// Verifies `signature` over `message` with the key in `spki_der` (a DER
-/// SubjectPublicKeyInfo). Accepted: RSASSA-PKCS1-v1_5 and RSASSA-PSS with SHA-2 (RFC 4055),
-/// ECDSA with SHA-2 (RFC 5758 §3.2). SHA-1 and MD5 signatures are refused (Circular
-/// 15/2025/TT-BKHCN asks for SHA-2).
-pub(crate) fn verify_signature(
-    spki_der: &[u8],
-    algorithm: &AlgorithmIdentifierOwned,
-    message: &[u8],
-    signature: &[u8],
-) -> Result<(), SignatureError> {
-    let key = PKey::public_key_from_der(spki_der).map_err(|_| SignatureError::MalformedKey)?;
-    let oid = algorithm.oid;
-    let unsupported = || SignatureError::UnsupportedAlgorithm { oid };
-    let (family, digest, pss_salt) = match oid {
-        rfc5912::SHA_256_WITH_RSA_ENCRYPTION => (Id::RSA, MessageDigest::sha256(), None),
-        rfc5912::SHA_384_WITH_RSA_ENCRYPTION => (Id::RSA, MessageDigest::sha384(), None),
-        rfc5912::SHA_512_WITH_RSA_ENCRYPTION => (Id::RSA, MessageDigest::sha512(), None),
-        rfc5912::ECDSA_WITH_SHA_256 => (Id::EC, MessageDigest::sha256(), None),
-        rfc5912::ECDSA_WITH_SHA_384 => (Id::EC, MessageDigest::sha384(), None),
-        rfc5912::ECDSA_WITH_SHA_512 => (Id::EC, MessageDigest::sha512(), None),
-        rfc5912::ID_RSASSA_PSS => {
-            let (digest, salt) = pss_parameters(algorithm).ok_or_else(unsupported)?;
-            (Id::RSA, digest, Some(salt))
-        }
-        _ => return Err(unsupported()),
-    };
-    if key.id() != family {
-        return Err(SignatureError::KeyMismatch { algorithm: oid });
-    }
-    let verified = run_verifier(&key, digest, pss_salt, message, signature)
-        .map_err(|_| SignatureError::Invalid)?;
-    if verified {
-        Ok(())
-    } else {
-        Err(SignatureError::Invalid)
-    }
-}
-
-fn run_verifier(
-    key: &PKey<Public>,
-    digest: MessageDigest,
-    pss_salt: Option<u32>,
-    message: &[u8],
-    signature: &[u8],
-) -> Result<bool, openssl::error::ErrorStack> {
-    let mut verifier = Verifier::new(digest, key)?;
-    if let Some(salt) = pss_salt {
-        verifier.set_rsa_padding(Padding::PKCS1_PSS)?;
-        verifier.set_rsa_mgf1_md(digest)?;
-        verifier.set_rsa_pss_saltlen(RsaPssSaltlen::custom(salt as i32))?;
-    }
-    verifier.update(message)?;
-    verifier.verify(signature)
-}
-
-/// RSASSA-PSS-params (RFC 4055 §3.1). Only SHA-2 with MGF1 over the same digest is accepted;
-/// the SHA-1 defaults are refused.
-#[derive(der::Sequence)]
-struct PssParameters {
-    #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
-    hash: Option<AlgorithmIdentifierOwned>,
-    #[asn1(context_specific = "1", optional = "true", tag_mode = "EXPLICIT")]
-    mask_gen: Option<AlgorithmIdentifierOwned>,
-    #[asn1(context_specific = "2", optional = "true", tag_mode = "EXPLICIT")]
-    salt_length: Option<u32>,
-    #[asn1(context_specific = "3", optional = "true", tag_mode = "EXPLICIT")]
-    trailer_field: Option<u32>,
-}
-
-fn pss_parameters(algorithm: &AlgorithmIdentifierOwned) -> Option<(MessageDigest, u32)> {
-    let params: PssParameters = algorithm.parameters.as_ref()?.decode_as().ok()?;
-    let hash = params.hash?.oid;
-    let digest = match hash {
-        rfc5912::ID_SHA_256 => MessageDigest::sha256(),
-        rfc5912::ID_SHA_384 => MessageDigest::sha384(),
-        rfc5912::ID_SHA_512 => MessageDigest::sha512(),
-        _ => return None,
-    };
-    let mask_gen = params.mask_gen?;
-    let mgf_hash: AlgorithmIdentifierOwned = mask_gen.parameters.as_ref()?.decode_as().ok()?;
-    if mask_gen.oid != rfc5912::ID_MGF_1 || mgf_hash.oid != hash {
-        return None;
-    }
-    if params.trailer_field.is_some_and(|t| t != 1) {
-        return None;
-    }
-    Some((digest, params.salt_length.unwrap_or(20)))
+/// SHA-256 over the two certificates' SHA-256 digests, for each link whose signature verified.
+fn verified_links() -> &'static std::sync::Mutex<std::collections::HashSet<[u8; 32]>> {
+    static LINKS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
+        std::sync::OnceLock::new();
+    LINKS.get_or_init(Default::default)
 }
 
 /// A decoded certificate together with its DER.
@@ -355,15 +229,33 @@ impl ParsedCertificate {
         }
     }
 
-    /// Verifies this certificate's signature with `issuer`'s key.
+    /// Verifies this certificate's signature with `issuer`'s key. A signature that verified
+    /// once verifies forever (the bytes of both certificates fix the answer), so successes are
+    /// remembered for the process: a service signing many documents with one key checks its
+    /// chain's signatures once, while validity, usage and revocation are checked every time.
     pub fn verify_issued_by(&self, issuer: &ParsedCertificate) -> Result<(), SignatureError> {
+        let key = {
+            let mut hasher = openssl::sha::Sha256::new();
+            hasher.update(&openssl::sha::sha256(&self.der));
+            hasher.update(&openssl::sha::sha256(&issuer.der));
+            hasher.finish()
+        };
+        if verified_links().lock().is_ok_and(|set| set.contains(&key)) {
+            return Ok(());
+        }
         let parts = signed_parts(&self.der).map_err(|_| SignatureError::Invalid)?;
         verify_signature(
             &issuer.spki_der(),
             &parts.algorithm,
             parts.tbs,
             &parts.signature,
-        )
+        )?;
+        if let Ok(mut set) = verified_links().lock()
+            && set.len() < MAX_REMEMBERED_LINKS
+        {
+            set.insert(key);
+        }
+        Ok(())
     }
 
     /// Self-signed: names itself as issuer and its own key verifies its signature.

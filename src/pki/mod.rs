@@ -1,6 +1,7 @@
 //! Certificates and the test PKI: Vietnamese identities in subject names, certificate
-//! profiles, and the demo CA tree that mirrors the national and the government special-use
-//! hierarchies. Chain validation and revocation checking come with the verifier.
+//! profiles, the demo CA tree that mirrors the national and the government special-use
+//! hierarchies, chains, revocation (OCSP, CRL) and RFC 3161 timestamps — both the clients and
+//! the responders the test PKI runs.
 
 pub mod chain;
 pub mod crl;
@@ -11,6 +12,7 @@ pub mod key;
 pub mod ocsp;
 pub mod profile;
 pub mod revocation;
+mod signature;
 pub mod tsa;
 
 pub use identity::{Identity, IdentityKind, SubjectName};
