@@ -334,6 +334,25 @@ def test_refuses_b_t_when_the_tsa_is_unreachable(inputs, tmp_path):
     refused(result, out, "time-stamping")
 
 
+def test_file_with_object_and_xref_streams_signs_at_b_lta(server, inputs, tmp_path):
+    """A file rewritten by qpdf into object streams and a cross-reference stream: the update
+    must be a cross-reference stream too, and the original must stay a byte-exact prefix."""
+    packed = tmp_path / "packed.pdf"
+    subprocess.run(["qpdf", "--object-streams=generate", str(inputs["born-digital"]), str(packed)],
+                   check=True)
+    assert b"/ObjStm" in packed.read_bytes()
+    out = tmp_path / "signed.pdf"
+    result = sign(packed, out, "officer-do-thi-huong", "--level", "b-lta", "--tsa", TSA)
+    assert result.returncode == 0, result.stderr
+    signed = out.read_bytes()
+    assert signed.startswith(packed.read_bytes())
+    assert b"/Type/XRef" in signed[len(packed.read_bytes()):].replace(b" ", b"")
+    assert_pyhanko_ok(pyhanko_validate(out))
+    check = subprocess.run(["qpdf", "--check", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr, check.stdout
+
+
+# Last: this test stops the server.
 def dss_validation_context(reader):
     """pyHanko's validation context from the file's DSS alone: no fetching, hard-fail
     revocation checking, only the test roots trusted."""
