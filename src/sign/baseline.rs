@@ -271,9 +271,7 @@ fn sign_once(
     scheme: SignatureScheme,
     tsa: Option<&dyn TimeStamper>,
 ) -> Result<Vec<u8>, SignError> {
-    let mut request = request.clone();
-    for _ in 0..2 {
-        let prepared = pades::prepare(original, &request)?;
+    embed_with_retry(original, request, |prepared| {
         let params =
             SignedDataParams::pades(chain.to_vec(), digest, scheme, prepared.digest(digest));
         let info = params.prepare()?;
@@ -291,7 +289,22 @@ fn sign_once(
                 &token,
             )?;
         }
-        match prepared.embed(&cms_der) {
+        Ok(cms_der)
+    })
+}
+
+/// Prepares the revision, makes its /Contents with `contents`, and embeds it; when the
+/// reserved space was short, prepares once more with the size now known.
+fn embed_with_retry(
+    original: &[u8],
+    request: &SignatureRequest<'_>,
+    contents: impl Fn(&pades::PreparedSignature) -> Result<Vec<u8>, SignError>,
+) -> Result<Vec<u8>, SignError> {
+    let mut request = request.clone();
+    for _ in 0..2 {
+        let prepared = pades::prepare(original, &request)?;
+        let value = contents(&prepared)?;
+        match prepared.embed(&value) {
             Ok(bytes) => return Ok(bytes),
             Err(PadesError::ContentsTooSmall { needed, .. }) => {
                 request.contents_len = needed + 1024;
@@ -395,22 +408,9 @@ pub fn document_timestamp(
     tsa: &dyn TimeStamper,
     digest: DigestAlgorithm,
 ) -> Result<Vec<u8>, SignError> {
-    let mut request = SignatureRequest::new(SubFilter::Rfc3161, TIMESTAMP_ALLOWANCE);
-    for _ in 0..2 {
-        let prepared = pades::prepare(signed, &request)?;
-        let token = tsa
-            .timestamp(digest, &prepared.digest(digest))
-            .map_err(|source| SignError::TimeStamp { source })?;
-        match prepared.embed(&token) {
-            Ok(bytes) => return Ok(bytes),
-            Err(PadesError::ContentsTooSmall { needed, .. }) => {
-                request.contents_len = needed + 1024;
-            }
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(SignError::Pdf(PadesError::ContentsTooSmall {
-        needed: request.contents_len,
-        reserved: request.contents_len,
-    }))
+    let request = SignatureRequest::new(SubFilter::Rfc3161, TIMESTAMP_ALLOWANCE);
+    embed_with_retry(signed, &request, |prepared| {
+        tsa.timestamp(digest, &prepared.digest(digest))
+            .map_err(|source| SignError::TimeStamp { source })
+    })
 }
