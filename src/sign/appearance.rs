@@ -99,16 +99,7 @@ pub enum AppearanceError {
 pub fn signing_time_text(at: time::OffsetDateTime) -> String {
     // UTC+7 is always a valid offset.
     let vietnam = time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    let t = at.to_offset(vietnam);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+07:00",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    crate::pdf::xmp_date(at.to_offset(vietnam))
 }
 
 /// Makes the stamp for a page whose visible area is `page_box` (its CropBox, else its

@@ -199,7 +199,7 @@ pub fn sign_pdf(
         contents_len: reserve,
         appearance: options.appearance,
     };
-    let mut signed = sign_once(
+    let (mut signed, cms_der) = sign_once(
         original,
         signer,
         chain,
@@ -209,7 +209,13 @@ pub fn sign_pdf(
         tsa,
     )?;
     if options.level >= PadesLevel::BLt {
-        signed = add_validation_data(&signed, chain, tsa, &options.extra_certificates, services)?;
+        signed = add_validation_data(
+            &signed,
+            chain,
+            &cms_der,
+            &options.extra_certificates,
+            services,
+        )?;
     }
     if options.level >= PadesLevel::BLta
         && let Some(tsa) = tsa
@@ -261,7 +267,7 @@ fn complete_chain(given: &[Vec<u8>], extra: &[Vec<u8>], services: Services<'_>) 
 }
 
 /// Prepare → digest → sign → (timestamp) → embed, retrying once with the exact size when
-/// the estimate was short.
+/// the estimate was short. Returns the file and the embedded CMS.
 fn sign_once(
     original: &[u8],
     signer: &dyn Signer,
@@ -270,7 +276,7 @@ fn sign_once(
     digest: DigestAlgorithm,
     scheme: SignatureScheme,
     tsa: Option<&dyn TimeStamper>,
-) -> Result<Vec<u8>, SignError> {
+) -> Result<(Vec<u8>, Vec<u8>), SignError> {
     embed_with_retry(original, request, |prepared| {
         let params =
             SignedDataParams::pades(chain.to_vec(), digest, scheme, prepared.digest(digest));
@@ -294,18 +300,19 @@ fn sign_once(
 }
 
 /// Prepares the revision, makes its /Contents with `contents`, and embeds it; when the
-/// reserved space was short, prepares once more with the size now known.
+/// reserved space was short, prepares once more with the size now known. Returns the file
+/// and the embedded value.
 fn embed_with_retry(
     original: &[u8],
     request: &SignatureRequest<'_>,
     contents: impl Fn(&pades::PreparedSignature) -> Result<Vec<u8>, SignError>,
-) -> Result<Vec<u8>, SignError> {
+) -> Result<(Vec<u8>, Vec<u8>), SignError> {
     let mut request = request.clone();
     for _ in 0..2 {
         let prepared = pades::prepare(original, &request)?;
         let value = contents(&prepared)?;
         match prepared.embed(&value) {
-            Ok(bytes) => return Ok(bytes),
+            Ok(bytes) => return Ok((bytes, value)),
             Err(PadesError::ContentsTooSmall { needed, .. }) => {
                 request.contents_len = needed + 1024;
             }
@@ -319,11 +326,11 @@ fn embed_with_retry(
 }
 
 /// B-LT: a DSS revision with the validation data of the signer's chain and of every TSA
-/// whose token the file carries.
+/// whose token the signature (`cms_der`) carries.
 fn add_validation_data(
     signed: &[u8],
     chain: &[Vec<u8>],
-    tsa: Option<&dyn TimeStamper>,
+    cms_der: &[u8],
     extra: &[Vec<u8>],
     services: Services<'_>,
 ) -> Result<Vec<u8>, SignError> {
@@ -333,25 +340,20 @@ fn add_validation_data(
     let mut material = revocation
         .validation_data(chain)
         .map_err(|source| SignError::ValidationData { source })?;
-    if tsa.is_some() {
-        for certificates in timestamp_certificates(signed) {
-            let tsa_chain = complete_chain(&certificates, extra, services);
-            material.extend(
-                revocation
-                    .validation_data(&tsa_chain)
-                    .map_err(|source| SignError::ValidationData { source })?,
-            );
-        }
+    for certificates in timestamp_certificates(cms_der) {
+        let tsa_chain = complete_chain(&certificates, extra, services);
+        material.extend(
+            revocation
+                .validation_data(&tsa_chain)
+                .map_err(|source| SignError::ValidationData { source })?,
+        );
     }
     Ok(dss::add_dss(signed, &material)?)
 }
 
-/// The certificates of each signature timestamp in the newest signature, the TSA's first.
-fn timestamp_certificates(signed: &[u8]) -> Vec<Vec<Vec<u8>>> {
-    let Some(cms_der) = newest_contents(signed) else {
-        return Vec::new();
-    };
-    let Ok(parsed) = cms::parse(&cms_der) else {
+/// The certificates of each signature timestamp in a signature's CMS, the TSA's first.
+fn timestamp_certificates(cms_der: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    let Ok(parsed) = cms::parse(cms_der) else {
         return Vec::new();
     };
     let Some(attribute) = parsed.unsigned_attribute(cms::ID_AA_SIGNATURE_TIME_STAMP_TOKEN) else {
@@ -370,38 +372,6 @@ fn timestamp_certificates(signed: &[u8]) -> Vec<Vec<Vec<u8>>> {
         .collect()
 }
 
-/// The /Contents of the newest signature revision, with its zero padding cut off.
-fn newest_contents(signed: &[u8]) -> Option<Vec<u8>> {
-    let at = signed.windows(11).rposition(|w| w == b"/Contents <")?;
-    let start = at + 11;
-    let end = start + signed[start..].iter().position(|&b| b == b'>')?;
-    let hex = &signed[start..end];
-    let bytes: Vec<u8> = hex
-        .chunks(2)
-        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-        .collect::<Option<_>>()?;
-    der_prefix(&bytes).map(<[u8]>::to_vec)
-}
-
-/// The first DER element of `bytes` (the CMS without the placeholder's trailing zeros).
-fn der_prefix(bytes: &[u8]) -> Option<&[u8]> {
-    let first_len = *bytes.get(1)?;
-    let (header, len) = if first_len < 0x80 {
-        (2, usize::from(first_len))
-    } else {
-        let count = usize::from(first_len & 0x7f);
-        if count == 0 || count > 4 {
-            return None;
-        }
-        let len = bytes
-            .get(2..2 + count)?
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        (2 + count, len)
-    };
-    bytes.get(..header + len)
-}
-
 /// B-LTA: a document timestamp (ETSI EN 319 142-1 §5.4.3) over the whole file so far.
 pub fn document_timestamp(
     signed: &[u8],
@@ -409,8 +379,9 @@ pub fn document_timestamp(
     digest: DigestAlgorithm,
 ) -> Result<Vec<u8>, SignError> {
     let request = SignatureRequest::new(SubFilter::Rfc3161, TIMESTAMP_ALLOWANCE);
-    embed_with_retry(signed, &request, |prepared| {
+    let (file, _token) = embed_with_retry(signed, &request, |prepared| {
         tsa.timestamp(digest, &prepared.digest(digest))
             .map_err(|source| SignError::TimeStamp { source })
-    })
+    })?;
+    Ok(file)
 }

@@ -190,24 +190,6 @@ impl PreparedSignature {
     }
 }
 
-/// The PDF date of `time` (ISO 32000-1 §7.9.4), e.g. `D:20261122140509+07'00'`.
-pub fn pdf_date(time: OffsetDateTime) -> String {
-    let offset = time.offset();
-    let (h, m, _) = offset.as_hms();
-    let sign = if offset.is_negative() { '-' } else { '+' };
-    format!(
-        "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
-        time.year(),
-        u8::from(time.month()),
-        time.day(),
-        time.hour(),
-        time.minute(),
-        time.second(),
-        h.unsigned_abs(),
-        m.unsigned_abs()
-    )
-}
-
 /// The signature fields already in the document: (field object, name, signed).
 #[derive(Debug, Clone)]
 struct ExistingField {
@@ -502,7 +484,7 @@ fn signature_dictionary(request: &SignatureRequest<'_>) -> (Vec<u8>, Placeholder
     dict.insert("Filter", Obj::name("Adobe.PPKLite"));
     dict.insert("SubFilter", Obj::name(request.sub_filter.name()));
     if let Some(time) = request.signing_time {
-        dict.insert("M", Obj::Str(pdf_date(time).into_bytes()));
+        dict.insert("M", Obj::Str(crate::pdf::pdf_date(time).into_bytes()));
     }
     for (key, value) in [
         ("Name", &request.name),
@@ -606,17 +588,4 @@ fn add_annotation(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pdf_date_has_the_offset_with_apostrophes() {
-        let time = time::macros::datetime!(2026-11-22 14:05:09 +07:00);
-        assert_eq!(pdf_date(time), "D:20261122140509+07'00'");
-        let utc = time::macros::datetime!(2026-01-02 03:04:05 UTC);
-        assert_eq!(pdf_date(utc), "D:20260102030405+00'00'");
-    }
 }
