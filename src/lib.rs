@@ -9,6 +9,7 @@
 //! - [`net`]: outbound HTTP for the TSA, OCSP and CRL clients.
 //! - [`sign`]: PAdES signing with PKCS#12, PKCS#11 and remote keys.
 //! - [`store`]: the embedded SQLite store.
+//! - [`verify`]: validation of every signature and timestamp of a PDF, with a report.
 //! - [`server`]: the HTTP service (`kyso serve`).
 
 pub mod digitize;
@@ -19,3 +20,4 @@ pub mod pki;
 pub mod server;
 pub mod sign;
 pub mod store;
+pub mod verify;

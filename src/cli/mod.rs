@@ -20,7 +20,6 @@ use time::OffsetDateTime;
 pub enum Outcome {
     Success,
     /// A well-formed answer that is "no", e.g. a signature that does not verify.
-    #[allow(dead_code, reason = "returned by `verify` once validation lands")]
     Negative,
 }
 
@@ -65,16 +64,6 @@ fn require_input_file(path: &Path) -> anyhow::Result<()> {
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     anyhow::ensure!(metadata.is_file(), "{} is not a file", path.display());
     Ok(())
-}
-
-/// The error for a subcommand whose options are defined but whose pipeline is not in this
-/// build yet.
-fn not_in_this_build(command: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "`kyso {command}` is not available in kyso {} yet; its options are accepted but nothing \
-         was done",
-        env!("CARGO_PKG_VERSION")
-    )
 }
 
 /// `SOURCE_DATE_EPOCH` when set (reproducible builds convention), else the system clock.

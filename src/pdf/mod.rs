@@ -25,7 +25,7 @@ mod xmp;
 
 pub use document::PRODUCER;
 pub use icc::srgb_profile;
-pub use xmp::{KYSO_NS, KYSO_PREFIX, pdf_date, xmp_date};
+pub use xmp::{KYSO_NS, KYSO_PREFIX, parse_pdf_date, pdf_date, xmp_date};
 
 /// The PDF/A conformance level written into the XMP identification (ISO 19005-2 §6.6.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

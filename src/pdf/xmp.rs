@@ -84,6 +84,49 @@ pub fn pdf_date(t: OffsetDateTime) -> String {
     }
 }
 
+/// Reads a PDF date string (ISO 32000-1 §7.9.4): `D:YYYY` followed by optional month, day,
+/// hour, minute, second and a `Z` or `±HH'mm'` offset; missing parts take their earliest
+/// value and a missing offset is UTC. `None` for anything else.
+pub fn parse_pdf_date(text: &str) -> Option<OffsetDateTime> {
+    let text = text.strip_prefix("D:").unwrap_or(text);
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    if digits.len() < 4 || !digits.len().is_multiple_of(2) || digits.len() > 14 {
+        return None;
+    }
+    let field = |from: usize, default: u32| -> Option<u32> {
+        match digits.get(from..from + 2) {
+            Some(part) => part.parse().ok(),
+            None => Some(default),
+        }
+    };
+    let year: i32 = digits[..4].parse().ok()?;
+    let month = time::Month::try_from(u8::try_from(field(4, 1)?).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(year, month, u8::try_from(field(6, 1)?).ok()?).ok()?;
+    let clock = time::Time::from_hms(
+        u8::try_from(field(8, 0)?).ok()?,
+        u8::try_from(field(10, 0)?).ok()?,
+        u8::try_from(field(12, 0)?).ok()?,
+    )
+    .ok()?;
+    let rest = &text[digits.len()..];
+    let offset = match rest.chars().next() {
+        None | Some('Z') => time::UtcOffset::UTC,
+        Some(sign @ ('+' | '-')) => {
+            let numbers: Vec<i8> = rest[1..]
+                .split('\'')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.parse().ok())
+                .collect::<Option<_>>()?;
+            let (hours, minutes) = (*numbers.first()?, numbers.get(1).copied().unwrap_or(0));
+            let signum = if sign == '-' { -1 } else { 1 };
+            time::UtcOffset::from_hms(signum * hours, signum * minutes, 0).ok()?
+        }
+        Some(_) => return None,
+    };
+    Some(time::PrimitiveDateTime::new(date, clock).assume_offset(offset))
+}
+
 /// Builds the packet, UTF-8, without the `bytes` and `encoding` header attributes that
 /// ISO 19005-2 §6.6.2.1 forbids.
 pub fn packet(info: &DocumentInfo, facts: PacketFacts<'_>) -> String {

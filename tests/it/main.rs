@@ -13,3 +13,4 @@ mod signers;
 mod stamp_font;
 mod support;
 mod trust;
+mod verify;

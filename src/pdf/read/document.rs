@@ -180,6 +180,59 @@ impl<'a> Document<'a> {
         Ok(object)
     }
 
+    /// Where each top-level value of the dictionary object `id`, written at `offset`, lies in
+    /// the file, key by key and in file order (duplicates kept). A signature's /ByteRange must
+    /// exclude exactly its own /Contents string (ISO 32000-1 §12.8.1), which only the byte
+    /// positions can show.
+    pub fn dictionary_value_spans(
+        &self,
+        id: ObjectId,
+        offset: usize,
+    ) -> Result<Vec<(Vec<u8>, std::ops::Range<usize>)>> {
+        let mismatch = PdfReadError::ObjectMismatch {
+            id,
+            at: Location::Offset(offset),
+        };
+        let mut lexer = Lexer::new(self.bytes, offset, Origin::File, self.limits.max_depth);
+        let header = [lexer.token(), lexer.token(), lexer.token()];
+        let expected = [
+            Token::Int(i64::from(id.number)),
+            Token::Int(i64::from(id.generation)),
+            Token::Keyword(b"obj"),
+        ];
+        if header
+            .iter()
+            .zip(&expected)
+            .any(|(found, want)| !matches!(found, Ok(Some(t)) if t == want))
+        {
+            return Err(mismatch);
+        }
+        let not_a_dict = PdfReadError::Syntax {
+            at: Location::Object(id),
+            expected: "a dictionary",
+        };
+        if !matches!(lexer.token()?, Some(Token::DictOpen)) {
+            return Err(not_a_dict);
+        }
+        let mut spans = Vec::new();
+        loop {
+            match lexer.token()? {
+                Some(Token::DictClose) => return Ok(spans),
+                Some(Token::Name(key)) => {
+                    lexer.skip_ws();
+                    let start = lexer.pos;
+                    let token = lexer.token()?.ok_or(PdfReadError::Truncated {
+                        at: Location::Object(id),
+                        inside: "a dictionary",
+                    })?;
+                    lexer.object_from(token, start, true, 1)?;
+                    spans.push((key, start..lexer.pos));
+                }
+                _ => return Err(not_a_dict),
+            }
+        }
+    }
+
     /// An indirect /Length: a direct integer in the file, or in an object stream already
     /// read. Nothing else is followed, so a /Length can never recurse.
     fn length_of(&self, id: ObjectId) -> Option<i64> {

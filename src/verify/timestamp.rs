@@ -1,0 +1,139 @@
+//! RFC 3161 timestamps as a verifier meets them (ETSI EN 319 102-1 §5.4): a signature
+//! timestamp over a CMS signature value (PAdES B-T) or a document timestamp over byte ranges
+//! (B-LTA). The imprint must match the data, the token's signature must verify, and the TSA's
+//! chain must reach a trust anchor with the timeStamping purpose at the stamped time.
+
+use crate::pki::chain::{ParsedCertificate, Purpose};
+use crate::pki::tsa::{self, TstInfo};
+use crate::sign::cms;
+
+use super::integrity::der_element;
+use super::report::{Finding, TimestampReport};
+use super::trust::{self, ChainOutcome, Evidence, JudgedAt, TrustContext};
+
+/// A timestamp after checking.
+pub(crate) struct CheckedTimestamp {
+    pub info: Option<TstInfo>,
+    pub valid: bool,
+    pub chain: Option<ChainOutcome>,
+    pub problem: Option<Finding>,
+}
+
+impl CheckedTimestamp {
+    /// Valid and its TSA trusted: the time it states is a proof of existence.
+    pub fn proves_time(&self) -> bool {
+        self.valid && self.chain.as_ref().is_some_and(|c| c.failure.is_none())
+    }
+
+    pub fn report(&self) -> Option<TimestampReport> {
+        let info = self.info.as_ref()?;
+        Some(TimestampReport {
+            time: info.gen_time,
+            authority: info
+                .tsa_certificate
+                .as_ref()
+                .and_then(|c| ParsedCertificate::from_der(c).ok())
+                .map(|c| c.subject_cn()),
+            valid: self.valid,
+            trusted: self.proves_time(),
+        })
+    }
+}
+
+/// Checks `token` (DER, possibly zero-padded) as a timestamp over the concatenated `parts`.
+pub(crate) fn check(
+    token: &[u8],
+    parts: &[&[u8]],
+    evidence: &Evidence,
+    context: &TrustContext<'_>,
+) -> CheckedTimestamp {
+    let mut checked = CheckedTimestamp {
+        info: None,
+        valid: false,
+        chain: None,
+        problem: None,
+    };
+    let Some(token) = der_element(token) else {
+        checked.problem = Some(Finding::TimestampInvalid {
+            detail: "the timestamp is not a DER-encoded token".into(),
+        });
+        return checked;
+    };
+    let info = match tsa::tst_info(token) {
+        Ok(info) => info,
+        Err(e) => {
+            checked.problem = Some(Finding::TimestampInvalid {
+                detail: e.to_string(),
+            });
+            return checked;
+        }
+    };
+    let Some(digest) = info.imprint_digest else {
+        checked.problem = Some(Finding::TimestampInvalid {
+            detail: format!(
+                "the timestamp's imprint uses {}, which is not a SHA-2 digest",
+                info.imprint_algorithm
+            ),
+        });
+        checked.info = Some(info);
+        return checked;
+    };
+    let imprint = digest.digest_parts(parts);
+    checked.info = Some(info);
+    match tsa::verify_token(token, digest, &imprint) {
+        Ok(verified) => {
+            checked.valid = true;
+            checked.info = Some(verified);
+        }
+        Err(e) => {
+            checked.problem = Some(Finding::TimestampInvalid {
+                detail: e.to_string(),
+            });
+            return checked;
+        }
+    }
+    let info = checked.info.as_ref().expect("set above");
+    let Some(tsa_certificate) = info.tsa_certificate.clone() else {
+        checked.problem = Some(Finding::TimestampUntrusted {
+            detail: "the token does not carry the TSA's certificate".into(),
+        });
+        return checked;
+    };
+    let extra = cms::parse(token)
+        .map(|p| p.certificates)
+        .unwrap_or_default();
+    let at = JudgedAt {
+        time: info.gen_time,
+        proven: true,
+    };
+    let outcome = trust::validate(
+        &tsa_certificate,
+        &extra,
+        evidence,
+        Purpose::TimeStamping,
+        at,
+        context,
+    );
+    if let Some((_, _, finding)) = &outcome.failure {
+        checked.problem = Some(Finding::TimestampUntrusted {
+            detail: describe(finding),
+        });
+    }
+    checked.chain = Some(outcome);
+    checked
+}
+
+/// A short English account of a chain finding, for the timestamp's own finding.
+fn describe(finding: &Finding) -> String {
+    match finding {
+        Finding::Untrusted { root } => format!("the TSA's root «{root}» is not a trust anchor"),
+        Finding::ChainNotFound { detail }
+        | Finding::ChainProblem { detail }
+        | Finding::RevocationUnknown { detail, .. } => detail.clone(),
+        Finding::CertificateExpired { subject, .. } => {
+            format!("the certificate of {subject} had expired when it stamped")
+        }
+        Finding::Revoked { subject, .. } => format!("the certificate of {subject} is revoked"),
+        other => format!("{other:?}"),
+    }
+}
