@@ -265,6 +265,34 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
+    #[test]
+    fn pdf_dates_read_back_in_every_form_iso_32000_allows() {
+        let t = datetime!(2026-11-22 21:14:05 +07:00);
+        assert_eq!(parse_pdf_date(&pdf_date(t)), Some(t));
+        assert_eq!(
+            parse_pdf_date("D:20261122141405Z"),
+            Some(datetime!(2026-11-22 14:14:05 UTC))
+        );
+        assert_eq!(
+            parse_pdf_date("D:20261122141405-05'30"),
+            Some(datetime!(2026-11-22 14:14:05 -05:30))
+        );
+        assert_eq!(
+            parse_pdf_date("D:2026"),
+            Some(datetime!(2026-01-01 0:00 UTC))
+        );
+        for bad in [
+            "",
+            "D:",
+            "D:20261",
+            "D:20261340000000Z",
+            "D:20261122141405X",
+            "yesterday",
+        ] {
+            assert_eq!(parse_pdf_date(bad), None, "{bad:?}");
+        }
+    }
+
     fn info() -> DocumentInfo {
         DocumentInfo {
             part: PdfAPart::A2b,

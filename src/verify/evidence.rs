@@ -3,9 +3,18 @@
 //! from the newest revision, and the revision where it first appeared. Judging the data is
 //! left to `trust`.
 
+use der::asn1::AnyRef;
+use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
+
 use super::trust::Evidence;
 use super::view::RevisionView;
 use crate::pdf::read::{Dictionary, Object};
+use crate::sign::cms::ParsedSignedData;
+
+/// adbe-revocationInfoArchival (ISO 32000-1 §12.8.3.3.2): revocation values inside the
+/// signed attributes of a PDF signature.
+const ADBE_REVOCATION_INFO_ARCHIVAL: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.840.113583.1.1.8");
 
 /// Most values read from one DSS array, against files that list millions.
 const MAX_VALUES: usize = 10_000;
@@ -61,4 +70,55 @@ pub(crate) fn first_dss_revision(
             .and_then(|v| v.catalog())
             .is_some_and(|c| c.contains("DSS"))
     })
+}
+
+/// The file's evidence plus the revocation values the signature carries in its signed
+/// attributes:
+///
+/// ```text
+/// RevocationInfoArchival ::= SEQUENCE {
+///     crl          [0] EXPLICIT SEQUENCE of CRLs OPTIONAL,
+///     ocsp         [1] EXPLICIT SEQUENCE of OCSPResponse OPTIONAL,
+///     otherRevInfo [2] EXPLICIT SEQUENCE of OtherRevInfo OPTIONAL }
+/// ```
+pub(crate) fn with_cms_values(file: &Evidence, parsed: &ParsedSignedData) -> Evidence {
+    let mut evidence = file.clone();
+    for certificate in &parsed.certificates {
+        if !evidence.certificates.contains(certificate) {
+            evidence.certificates.push(certificate.clone());
+        }
+    }
+    let Some(attribute) = parsed.signed_attribute(ADBE_REVOCATION_INFO_ARCHIVAL) else {
+        return evidence;
+    };
+    for value in &attribute.values {
+        let _ = read_archival(value, &mut evidence);
+    }
+    evidence
+}
+
+fn read_archival(value: &[u8], evidence: &mut Evidence) -> der::Result<()> {
+    let archival = AnyRef::from_der(value)?;
+    let mut fields = SliceReader::new(archival.value())?;
+    while !fields.is_finished() {
+        let field: AnyRef<'_> = fields.decode()?;
+        let into = match field.tag() {
+            Tag::ContextSpecific {
+                number: TagNumber::N0,
+                ..
+            } => &mut evidence.cms_crls,
+            Tag::ContextSpecific {
+                number: TagNumber::N1,
+                ..
+            } => &mut evidence.cms_ocsp_responses,
+            _ => continue,
+        };
+        let list = AnyRef::from_der(field.value())?;
+        let mut items = SliceReader::new(list.value())?;
+        while !items.is_finished() && into.len() < MAX_VALUES {
+            let item: AnyRef<'_> = items.decode()?;
+            into.push(item.to_der()?);
+        }
+    }
+    Ok(())
 }

@@ -19,6 +19,7 @@ use super::view::RevisionView;
 use crate::pdf::read::{Dictionary, Document, Object};
 use crate::pki::SubjectName;
 use crate::pki::chain::{self as pki_chain, ParsedCertificate, Purpose};
+use crate::sign::SignatureScheme;
 use crate::sign::cms::ID_AA_SIGNATURE_TIME_STAMP_TOKEN;
 
 /// Everything about the file that each signature's verdict draws on.
@@ -368,7 +369,14 @@ fn judge_signature(
     report.intact = integrity.intact;
     report.valid = integrity.valid;
     report.digest_algorithm = Some(integrity::digest_name(parsed.digest_algorithm).to_owned());
-    report.signature_algorithm = Some(format!("{:?}", parsed.signature_algorithm.scheme()));
+    report.signature_algorithm = Some(
+        match parsed.signature_algorithm.scheme() {
+            SignatureScheme::RsaPss => "RSASSA-PSS",
+            SignatureScheme::RsaPkcs1v15 => "RSA PKCS#1 v1.5",
+            SignatureScheme::Ecdsa => "ECDSA",
+        }
+        .to_owned(),
+    );
     report.findings.extend(integrity.notes.iter().cloned());
 
     // The signature timestamp (B-T) and any document timestamp after this revision prove
@@ -399,11 +407,12 @@ fn judge_signature(
         proven: proof.is_some(),
     };
 
+    let evidence = evidence::with_cms_values(&facts.evidence, parsed);
     let chain = parsed.signer_certificate.as_ref().map(|certificate| {
         trust::validate(
             certificate,
             &parsed.certificates,
-            &facts.evidence,
+            &evidence,
             Purpose::DocumentSigning,
             at,
             &facts.context,

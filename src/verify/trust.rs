@@ -20,6 +20,9 @@ pub(crate) struct Evidence {
     pub certificates: Vec<Vec<u8>>,
     pub ocsp_responses: Vec<Vec<u8>>,
     pub crls: Vec<Vec<u8>>,
+    /// Revocation values the signature itself carries (adbe-revocationInfoArchival).
+    pub cms_ocsp_responses: Vec<Vec<u8>>,
+    pub cms_crls: Vec<Vec<u8>>,
 }
 
 /// What the checks rest on: the anchors, the clock, and the network when allowed.
@@ -242,7 +245,7 @@ fn check_revocation(
             ));
             return;
         };
-        from_file &= found.source == RevocationSource::Dss;
+        from_file &= found.source != RevocationSource::Online;
         if leaf {
             outcome.revocation = RevocationReport {
                 status: match found.status {
@@ -308,29 +311,41 @@ fn status_of(
     at: JudgedAt,
     context: &TrustContext<'_>,
 ) -> Option<Status> {
-    for response in &evidence.ocsp_responses {
-        if let Ok(answer) = ocsp::parse_response(response, &cert.der, &issuer.der, at.time)
-            && answer.status != CertificateStatus::Unknown
-        {
-            return Some(Status {
-                status: answer.status,
-                source: RevocationSource::Dss,
-            });
+    let sources = [
+        (
+            &evidence.ocsp_responses,
+            &evidence.crls,
+            RevocationSource::Dss,
+        ),
+        (
+            &evidence.cms_ocsp_responses,
+            &evidence.cms_crls,
+            RevocationSource::Cms,
+        ),
+    ];
+    for (responses, crls, source) in sources {
+        for response in responses {
+            if let Ok(answer) = ocsp::parse_response(response, &cert.der, &issuer.der, at.time)
+                && answer.status != CertificateStatus::Unknown
+            {
+                return Some(Status {
+                    status: answer.status,
+                    source,
+                });
+            }
         }
-    }
-    for der in &evidence.crls {
-        let Ok(crl) = Crl::from_der(der) else {
-            continue;
-        };
-        if crl.check(&issuer.der, at.time).is_ok() {
-            let status = match crl.lookup(cert.cert.tbs_certificate.serial_number.as_bytes()) {
-                Some(revocation) => CertificateStatus::Revoked(revocation),
-                None => CertificateStatus::Good,
+        for der in crls {
+            let Ok(crl) = Crl::from_der(der) else {
+                continue;
             };
-            return Some(Status {
-                status,
-                source: RevocationSource::Dss,
-            });
+            if crl.check(&issuer.der, at.time).is_ok() {
+                let serial = cert.cert.tbs_certificate.serial_number.as_bytes();
+                let status = match crl.lookup(serial) {
+                    Some(revocation) => CertificateStatus::Revoked(revocation),
+                    None => CertificateStatus::Good,
+                };
+                return Some(Status { status, source });
+            }
         }
     }
     let fetcher = context.fetcher?;

@@ -109,9 +109,12 @@ def trust_roots(paths):
 
 
 def pyhanko_sign(data: bytes, slug: str, *, field_name: str = "Signature1", level: str = "b-b",
-                 certify: str | None = None, appearance=None, tsa: bool | None = None) -> bytes:
+                 certify: str | None = None, appearance=None, tsa: bool | None = None,
+                 adobe_revinfo: bool = False) -> bytes:
     """Sign `data` with pyHanko's library (PAdES, SHA-256). `certify` is a DocMDP
-    permission name of pyHanko's MDPPerm; `appearance` = (box, text) draws a visible field."""
+    permission name of pyHanko's MDPPerm; `appearance` = (box, text) draws a visible field.
+    `adobe_revinfo` makes an adbe.pkcs7.detached signature that carries its OCSP responses in
+    the signed adbe-revocationInfoArchival attribute instead of a DSS."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers, timestamps
     from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
@@ -119,10 +122,10 @@ def pyhanko_sign(data: bytes, slug: str, *, field_name: str = "Signature1", leve
     from pyhanko_certvalidator import ValidationContext
 
     signer = signers.SimpleSigner.load_pkcs12(str(p12(slug)), passphrase=PASSWORD.encode())
-    long_term = level in ("b-lt", "b-lta")
+    long_term = level in ("b-lt", "b-lta") or adobe_revinfo
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
-        subfilter=SigSeedSubFilter.PADES,
+        subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED if adobe_revinfo else SigSeedSubFilter.PADES,
         md_algorithm="sha256",
         certify=certify is not None,
         docmdp_permissions=MDPPerm[certify] if certify else MDPPerm.FILL_FORMS,
@@ -210,7 +213,17 @@ MODIFICATION_LEVELS = {"NONE": "none", "LTA_UPDATES": "dss", "FORM_FILLING": "fo
                        "ANNOTATIONS": "annotations", "OTHER": "other"}
 
 
-def validation_context(reader, trust: list[str], offline: bool, at: str | None = None):
+def adobe_revinfo(emb) -> dict:
+    """The OCSP responses and CRLs a signature carries in its signed
+    adbe-revocationInfoArchival attribute (ISO 32000-1 §12.8.3.3.2), for a ValidationContext."""
+    for attribute in emb.signer_info["signed_attrs"]:
+        if attribute["type"].dotted == "1.2.840.113583.1.1.8":
+            archival = attribute["values"][0]
+            return {"ocsps": list(archival["ocsp"]), "crls": list(archival["crl"])}
+    return {}
+
+
+def validation_context(reader, trust: list[str], offline: bool, at: str | None = None, emb=None):
     """Online: fetch OCSP/CRLs now. Offline: only the file's DSS, as of `at` (the OCSP
     responses in a DSS are fresh for a day only; the corpus records when it was made)."""
     from datetime import datetime
@@ -218,10 +231,14 @@ def validation_context(reader, trust: list[str], offline: bool, at: str | None =
     from pyhanko_certvalidator import ValidationContext
     roots = trust_roots(trust)
     if offline:
-        dss = DocumentSecurityStore.read_dss(reader)
-        return dss.as_validation_context({"trust_roots": roots, "allow_fetching": False,
-                                          "revocation_mode": "hard-fail",
-                                          "moment": datetime.fromisoformat(at)})
+        settings = {"trust_roots": roots, "allow_fetching": False,
+                    "revocation_mode": "hard-fail", "moment": datetime.fromisoformat(at)}
+        from pyhanko.sign.validation.errors import NoDSSFoundError
+        try:
+            return DocumentSecurityStore.read_dss(reader).as_validation_context(settings)
+        except NoDSSFoundError:
+            # No DSS: only what the signature carries (adbe-revocationInfoArchival).
+            return ValidationContext(**settings, **(adobe_revinfo(emb) if emb else {}))
     return ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="hard-fail")
 
 
@@ -239,7 +256,7 @@ def pyhanko_opinion(data: bytes, trust: list[str], offline: bool, at: str | None
     for emb in embedded:
         entry = {"field": emb.field_name}
         try:
-            vc = validation_context(reader, trust, offline, at)
+            vc = validation_context(reader, trust, offline, at, emb)
             if emb.sig_object_type == "/DocTimeStamp":
                 status = validate_pdf_timestamp(emb, validation_context=vc)
             else:
@@ -394,6 +411,13 @@ def build() -> list[Entry]:
                       # pyHanko adds the TSA's validation data in a DSS revision after it.
                       passed(None, level=None, kind="document_timestamp", mod="dss")],
               lta, offline=True))
+    add(Entry("pyhanko-adbe-revinfo.pdf", "pyhanko",
+              "adbe.pkcs7.detached with the OCSP responses inside the signed attributes "
+              "(adbe-revocationInfoArchival), no DSS; validated offline from the CMS",
+              shows, [passed(level=None)],
+              pyhanko_sign(amount, CITIZEN,
+                           adobe_revinfo=True),
+              offline=True))
     add(Entry("pyhanko-certified.pdf", "pyhanko",
               "certification signature (DocMDP /P 1, no changes allowed), B-T",
               shows, [passed(level="B-T")],
