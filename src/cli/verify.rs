@@ -18,13 +18,17 @@ use super::{Outcome, creation_time, require_input_file};
 /// mistaken path to a disk image.
 const MAX_FILE_BYTES: u64 = 1 << 30;
 
+/// The environment variable naming a trust folder configured for this machine or service.
+const TRUST_DIR_VARIABLE: &str = "KYSO_TRUST_DIR";
+
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The PDF to check.
     #[arg(value_name = "FILE.pdf")]
     file: PathBuf,
     /// Trust anchors: a PEM (or DER) certificate file or a folder of them (repeatable).
-    /// Nothing else is trusted, never the operating system's store.
+    /// The folder named by the KYSO_TRUST_DIR environment variable, when set, is trusted
+    /// too. Nothing else is trusted, never the operating system's store.
     #[arg(long, value_name = "PEM|DIR")]
     trust: Vec<PathBuf>,
     /// Print the report as JSON (schema kyso.verify/1, see docs/verify-report.md).
@@ -50,7 +54,10 @@ enum Lang {
 pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     require_input_file(&args.file)?;
     let mut anchors = Vec::new();
-    for path in &args.trust {
+    let configured = std::env::var_os(TRUST_DIR_VARIABLE)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    for path in args.trust.iter().chain(configured.as_ref()) {
         load_anchors(path, &mut anchors)?;
     }
     let now = match &args.at {

@@ -130,3 +130,43 @@ fn unreadable_files_exit_2_and_unsigned_files_exit_1() {
     assert_eq!(missing_anchor.status.code(), Some(2));
     assert!(stderr(&missing_anchor).contains("root.pem"));
 }
+
+#[test]
+fn the_configured_trust_folder_is_trusted_and_nothing_else() {
+    let entry = corpus()
+        .into_iter()
+        .find(|e| e["file"] == "kyso-b-lt.pdf")
+        .expect("kyso-b-lt.pdf is in the corpus");
+    let root = repo_root();
+    let verify = |trust_dir: Option<&std::path::Path>| {
+        let mut command = kyso();
+        command
+            .arg("verify")
+            .arg(root.join("tests/corpus/verify/kyso-b-lt.pdf"))
+            .args([
+                "--offline",
+                "--json",
+                "--at",
+                entry["validate_at"].as_str().unwrap(),
+            ])
+            .env_remove("KYSO_TRUST_DIR");
+        if let Some(dir) = trust_dir {
+            command.env("KYSO_TRUST_DIR", dir);
+        }
+        let output = run(&mut command);
+        let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        (
+            output.status.code(),
+            report["signatures"][0]["sub_indication"].clone(),
+        )
+    };
+    assert_eq!(
+        verify(Some(&root.join("certs/trust"))),
+        (Some(0), Value::Null)
+    );
+    // Without any anchor, not even the operating system's store is consulted.
+    assert_eq!(
+        verify(None),
+        (Some(1), Value::from("NO_CERTIFICATE_CHAIN_FOUND"))
+    );
+}
