@@ -463,9 +463,10 @@ fn page_image(decoded: DecodedPage, gray: GrayImage) -> PageImage {
 /// a ruling line read as punctuation (`|`, `-_`), and left out of the text layer.
 const NOISE_CONFIDENCE: f32 = 60.0;
 
-/// A "word" without a letter or digit whose box is smaller than this fraction of the page's
-/// typical line height on both sides is a speck, whatever its confidence (a full stop at
-/// 300 dpi is about a fifth of the line height; specks read as `|` or `_` are a few pixels).
+/// A "word" whose box is smaller than this fraction of the page's typical line height on
+/// both sides is a speck, whatever it was read as and however confidently (a full stop at
+/// 300 dpi is about a fifth of the line height, the smallest letter about a third; specks
+/// read as `|`, `_`, `7` or `h` are a few pixels).
 const SPECK_SIZE: f64 = 0.12;
 
 /// Printed text lines are about one typical line height tall. Something more than this many
@@ -509,12 +510,17 @@ impl NoiseFilter {
         if self.is_drawing(word.bbox.height(), word.confidence) {
             return true;
         }
+        let speck = SPECK_SIZE * self.typical_height;
+        let tiny = f64::from(word.bbox.width().max(word.bbox.height())) < speck;
+        if tiny {
+            // Smaller than a full stop: no letter or digit is legible at that size, so even a
+            // speck read as "7" or "h" is a speck.
+            return true;
+        }
         if word.text.chars().any(char::is_alphanumeric) {
             return false;
         }
-        let speck = SPECK_SIZE * self.typical_height;
-        let tiny = f64::from(word.bbox.width().max(word.bbox.height())) < speck;
-        word.confidence < NOISE_CONFIDENCE || tiny
+        word.confidence < NOISE_CONFIDENCE
     }
 }
 
@@ -611,6 +617,8 @@ mod tests {
                 word("Ngày", 96.0, [100, 200, 200, 252]),
                 // A full stop is no speck.
                 word(".", 93.0, [210, 240, 220, 250]),
+                // A speck read confidently as a letter is still a speck.
+                word("h", 85.0, [400, 220, 403, 222]),
             ]),
             // A signature: one "word" three lines tall, read poorly.
             line(vec![word("A112", 30.0, [100, 300, 700, 480])]),

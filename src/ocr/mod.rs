@@ -19,6 +19,7 @@
 mod error;
 mod page;
 pub mod quality;
+mod rereads;
 mod results;
 mod tesseract;
 

@@ -1,6 +1,7 @@
 //! The Tesseract engine: the only file in kyso that calls Tesseract's C API (through the
 //! `tesseract` crate's re-export of `tesseract-sys`). It hands raw words and OSD degrees to
-//! `results.rs`; image cleanup and rotation are left to the caller.
+//! `results.rs` and reads again the lines `rereads.rs` picks; image cleanup and rotation
+//! are left to the caller.
 
 use std::ffi::{CStr, CString, c_char, c_int};
 use std::path::{Path, PathBuf};
@@ -8,8 +9,10 @@ use std::ptr::{self, NonNull};
 
 use tesseract::plumbing::tesseract_sys as sys;
 
+use super::PixelRect;
+use super::rereads;
 use super::results::{RawWord, TessBox, assemble_page, orientation_from_osd};
-use super::{OcrEngine, OcrError, OcrPage, Orientation};
+use super::{OcrEngine, OcrError, OcrPage, OcrWord, Orientation};
 
 /// Where Debian 12's `tesseract-ocr-*` packages put the language data.
 pub const DEBIAN_TESSDATA: &str = "/usr/share/tesseract-ocr/5/tessdata";
@@ -38,6 +41,10 @@ const CREDIBLE_DPI: std::ops::RangeInclusive<u32> = 70..=2400;
 /// Images smaller than this on either side cannot hold a legible glyph at any resolution kyso
 /// scans at; they are answered (empty page, undecided orientation) without calling Tesseract.
 const MIN_IMAGE_SIDE: u32 = 8;
+
+/// PSM 3 (automatic layout) measured best on the samples: on `don-de-nghi` CER 1.7 % against
+/// 5.4 % for PSM 6 (one block) and 37 % for PSM 4 (one column).
+const PAGE_SEG_MODE: sys::TessPageSegMode = sys::TessPageSegMode_PSM_AUTO;
 
 /// How to start a [`TesseractEngine`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,9 +111,7 @@ impl TesseractEngine {
             &config.language,
             sys::TessOcrEngineMode_OEM_LSTM_ONLY,
         )?;
-        // PSM 3 (automatic layout) measured best on the samples: on `don-de-nghi` CER 1.7 %
-        // against 5.4 % for PSM 6 (one block) and 37 % for PSM 4 (one column).
-        ocr.set_page_seg_mode(sys::TessPageSegMode_PSM_AUTO);
+        ocr.set_page_seg_mode(PAGE_SEG_MODE);
         Ok(TesseractEngine {
             ocr,
             osd: None,
@@ -118,6 +123,64 @@ impl TesseractEngine {
     /// The tessdata folder in use.
     pub fn tessdata(&self) -> &Path {
         &self.tessdata
+    }
+
+    /// Reads `strip` of `image` with the current page segmentation mode, after painting the
+    /// `blank` rectangles white; the words come back in whole-image coordinates. The strip is
+    /// copied out rather than selected with `SetRectangle` because the specks are painted on
+    /// the copy, never on the caller's page.
+    fn read_strip(
+        &self,
+        image: &image::GrayImage,
+        dpi: u32,
+        strip: PixelRect,
+        blank: &[PixelRect],
+    ) -> Result<Vec<OcrWord>, OcrError> {
+        let (width, height) = image.dimensions();
+        let right = strip.right.min(width);
+        let bottom = strip.bottom.min(height);
+        let (left, top) = (strip.left.min(right), strip.top.min(bottom));
+        let mut crop =
+            image::imageops::crop_imm(image, left, top, right - left, bottom - top).to_image();
+        for r in blank {
+            for y in r.top.max(top)..r.bottom.min(bottom) {
+                for x in r.left.max(left)..r.right.min(right) {
+                    crop.put_pixel(x - left, y - top, image::Luma([255]));
+                }
+            }
+        }
+        let (w, h) = crop.dimensions();
+        if w < MIN_IMAGE_SIDE || h < MIN_IMAGE_SIDE {
+            return Ok(Vec::new());
+        }
+        let raw = self.ocr.with_image(&crop, dpi, |api| {
+            let code = api.recognize();
+            if code != 0 {
+                return Err(OcrError::Recognition {
+                    stage: "recognize line",
+                    code,
+                });
+            }
+            Ok(api.read_words())
+        })?;
+        let shift = |[l, t, r, b]: TessBox| {
+            // The page passed `check_size`: its coordinates fit in i16.
+            let (dx, dy) = (left as i32, top as i32);
+            [l + dx, t + dy, r + dx, b + dy]
+        };
+        let raw = raw
+            .into_iter()
+            .map(|word| RawWord {
+                word_box: shift(word.word_box),
+                line_box: word.line_box.map(shift),
+                ..word
+            })
+            .collect();
+        Ok(assemble_page(raw, width, height)
+            .lines
+            .into_iter()
+            .flat_map(|line| line.words)
+            .collect())
     }
 
     /// The OSD handle, loaded on first use so that engines that never detect orientation do
@@ -147,7 +210,7 @@ impl OcrEngine for TesseractEngine {
         if width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE {
             return Ok(OcrPage::empty(width, height));
         }
-        let page = self.ocr.with_image(image, dpi, |api| {
+        let mut page = self.ocr.with_image(image, dpi, |api| {
             let code = api.recognize();
             if code != 0 {
                 return Err(OcrError::Recognition {
@@ -155,9 +218,30 @@ impl OcrEngine for TesseractEngine {
                     code,
                 });
             }
-            Ok(api.read_words())
+            Ok(assemble_page(api.read_words(), width, height))
         })?;
-        Ok(assemble_page(page, width, height))
+        let lines = rereads::find_rereads(&page);
+        if lines.is_empty() {
+            return Ok(page);
+        }
+        let started = std::time::Instant::now();
+        let count = lines.len();
+        // Lines the layout analysis read badly (list numbers split off into a column of
+        // their own, words run together around a speck) are read again, each as one line.
+        self.ocr
+            .set_page_seg_mode(sys::TessPageSegMode_PSM_SINGLE_LINE);
+        let readings: Result<Vec<_>, OcrError> = lines
+            .into_iter()
+            .map(|reread| {
+                let words = self.read_strip(image, dpi, reread.strip, &reread.blank)?;
+                Ok((reread, words))
+            })
+            .collect();
+        self.ocr.set_page_seg_mode(PAGE_SEG_MODE);
+        rereads::splice(&mut page, readings?);
+        let ms = started.elapsed().as_millis() as u64;
+        tracing::debug!(lines = count, ms, "lines read again");
+        Ok(page)
     }
 
     fn detect_orientation(

@@ -166,6 +166,67 @@ fn don_de_nghi_is_read_with_vietnamese_capitals_and_plausible_boxes() {
     assert!(last.bbox.top > height / 2, "{last:?}");
 }
 
+/// Regression: Tesseract's layout analysis took the column of list numbers on
+/// `xac-nhan-cu-tru` ("1." to "8." at the left margin) for a vertical text line of its own,
+/// read it as garbage ("C6 `1 Gì II. Q3 35. =") and left every numbered line without its
+/// number. The engine now reads those lines again, each as one line from the column's edge.
+#[test]
+fn list_numbers_split_off_by_layout_analysis_are_read_at_their_line_starts() {
+    let name = "xac-nhan-cu-tru-300dpi.jpg";
+    let scan = sample(name);
+    let image = kyso::digitize::deskew::rotate(&scan, -kyso::digitize::deskew::measure_skew(&scan));
+    let page = engine().recognize(&image, 300).expect("ocr");
+    let lines: Vec<String> = page
+        .lines
+        .iter()
+        .map(|line| {
+            let words: Vec<&str> = line.words.iter().map(|w| w.text.as_str()).collect();
+            words.join(" ")
+        })
+        .collect();
+    for start in [
+        "1. Họ, chữ đệm và tên:",
+        "2. Ngày, tháng, năm sinh:",
+        "4. Số định danh cá nhân:",
+        "5. Nơi thường trú:",
+        "6. Nơi tạm trú:",
+        "7. Nơi ở hiện tại:",
+        "8. Họ, chữ đệm và tên chủ hộ:",
+        "10. Thông tin về các thành viên",
+    ] {
+        assert!(
+            lines.iter().any(|line| line.starts_with(start)),
+            "no line starts with {start:?}:\n{}",
+            lines.join("\n")
+        );
+    }
+    // No tall, narrow "line" is left at the margin: every line is about one line high.
+    let mut heights: Vec<u32> = page.lines.iter().map(|l| l.bbox.height()).collect();
+    heights.sort_unstable();
+    let typical = heights[heights.len() / 2];
+    for line in &page.lines {
+        let narrow = line.bbox.width() < 2 * typical;
+        assert!(!(narrow && line.bbox.height() > 2 * typical), "{line:?}");
+    }
+    // The numbers keep their place on the image: left of their line's first word, with the
+    // line's words still left to right.
+    let first = page
+        .lines
+        .iter()
+        .find(|l| l.words[0].text == "1.")
+        .expect("line 1");
+    assert!(
+        first.words[0].bbox.right <= first.words[1].bbox.left,
+        "{first:?}"
+    );
+    assert!(first.words[0].bbox.left < 420, "{first:?}");
+    for pair in first.words.windows(2) {
+        assert!(pair[0].bbox.left < pair[1].bbox.left, "{pair:?}");
+    }
+    let truth = ground_truth(name);
+    assert!(word_recall(&truth, &page.text()) > 0.98);
+}
+
 #[test]
 fn degenerate_images_give_empty_answers_not_panics() {
     let mut engine = engine();
