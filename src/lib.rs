@@ -2,6 +2,7 @@
 //! digital documents: it digitizes scans into searchable PDF/A, signs PDFs with PAdES and
 //! verifies them. This crate is the library behind the `kyso` command and service.
 //!
+//! - [`csc`]: remote signing security pieces: OTP, PIN hashes, SCAL2 SAD and lockout.
 //! - [`digitize`]: scans (PNG, JPEG, TIFF, scanned PDF) → upright, straight, OCRed PDF/A.
 //! - [`ocr`]: the OCR engine trait and its Tesseract binding.
 //! - [`pdf`]: the PDF/A writer, a strict PDF reader and incremental updates.
@@ -12,6 +13,7 @@
 //! - [`verify`]: validation of every signature and timestamp of a PDF, with a report.
 //! - [`server`]: the HTTP service (`kyso serve`).
 
+pub mod csc;
 pub mod digitize;
 pub mod net;
 pub mod ocr;

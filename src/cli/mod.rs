@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and one file per subcommand. Parsing is kept apart from
 //! acting; the acting calls the library.
 
+mod audit;
 mod digitize;
 mod pki;
 mod serve;
@@ -46,6 +47,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Test PKI tools.
     Pki(pki::PkiArgs),
+    /// Check the hash-chained audit log of the data folder.
+    Audit(audit::AuditArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => verify::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Pki(args) => pki::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }
 

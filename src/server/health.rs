@@ -80,7 +80,10 @@ mod tests {
         assert_eq!(json["status"], "ok");
         assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(json["store"]["status"], "ok");
-        assert_eq!(json["store"]["schema_version"], 1);
+        assert_eq!(
+            json["store"]["schema_version"],
+            crate::store::MIGRATIONS.len()
+        );
         assert_eq!(json["store"]["journal_mode"], "wal");
     }
 

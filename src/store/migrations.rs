@@ -14,16 +14,39 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "settings",
-    // The instance id lets logs and audit entries from several kyso servers be told apart.
-    sql: "CREATE TABLE settings (
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "settings",
+        // The instance id lets logs and audit entries from several kyso servers be told apart.
+        sql: "CREATE TABLE settings (
               key   TEXT PRIMARY KEY NOT NULL,
               value TEXT NOT NULL
           ) STRICT;
           INSERT INTO settings (key, value) VALUES ('instance_id', lower(hex(randomblob(16))));",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "audit_log",
+        // Hash-chained entries (see store::audit); hashes are lower-case hex. The triggers
+        // stop updates and deletes by mistake; against a deliberate edit of the file, the
+        // chain and external checkpoints are the protection.
+        sql: "CREATE TABLE audit_log (
+              seq       INTEGER PRIMARY KEY NOT NULL CHECK (seq > 0),
+              time      TEXT NOT NULL,
+              actor     TEXT NOT NULL,
+              action    TEXT NOT NULL,
+              subject   TEXT NOT NULL,
+              details   TEXT NOT NULL,
+              prev_hash TEXT NOT NULL,
+              hash      TEXT NOT NULL
+          ) STRICT;
+          CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+          CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    },
+];
 
 const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY NOT NULL,

@@ -2,6 +2,7 @@
 //! health. Documents, jobs, credentials and the audit log get their tables here as they come;
 //! what is stored is decided by the callers.
 
+pub mod audit;
 mod migrations;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! Integration tests, built as one binary: the `kyso` command as a user runs it, judged where
 //! possible by independent tools (openssl) rather than by kyso itself.
 
+mod audit;
 mod certs;
 mod cli;
 mod digitize;
