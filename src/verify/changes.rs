@@ -8,7 +8,7 @@
 //! disguise, but each must change an object whose role is not on the list. Judging the levels
 //! against DocMDP and FieldMDP is left to the caller.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::fields::{self, decode_text};
 use super::report::{Change, ChangeReport, ModificationLevel};
@@ -197,6 +197,9 @@ fn roles(view: &RevisionView<'_, '_>) -> Option<Roles> {
         queue.push((info.clone(), Role::Metadata));
     }
     let mut visits = 0usize;
+    // (object, role it was reached with): each is read and expanded once, however many
+    // references lead to it — a file can refer to one large stream a million times.
+    let mut reached: HashSet<(u32, Role)> = HashSet::new();
     while let Some((object, role)) = queue.pop() {
         visits += 1;
         if visits > MAX_VISITS {
@@ -204,6 +207,9 @@ fn roles(view: &RevisionView<'_, '_>) -> Option<Roles> {
         }
         let (object, role) = match object {
             Object::Ref(id) => {
+                if !reached.insert((id.number, role)) {
+                    continue;
+                }
                 let object = view.get(id);
                 let role = refine(role, &object);
                 if !roles.entry(id.number).or_default().insert(role) {

@@ -3,12 +3,14 @@
 //! from the newest revision, and the revision where it first appeared. Judging the data is
 //! left to `trust`.
 
+use std::collections::HashSet;
+
 use der::asn1::AnyRef;
 use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
 
 use super::trust::Evidence;
 use super::view::RevisionView;
-use crate::pdf::read::{Dictionary, Object};
+use crate::pdf::read::{Dictionary, Object, ObjectId};
 use crate::sign::cms::ParsedSignedData;
 
 /// adbe-revocationInfoArchival (ISO 32000-1 §12.8.3.3.2): revocation values inside the
@@ -16,8 +18,22 @@ use crate::sign::cms::ParsedSignedData;
 const ADBE_REVOCATION_INFO_ARCHIVAL: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("1.2.840.113583.1.1.8");
 
-/// Most values read from one DSS array, against files that list millions.
+/// Most values read from one CMS attribute, and from the whole DSS (its arrays and every VRI
+/// entry together), against files that list millions.
 const MAX_VALUES: usize = 10_000;
+
+/// Most bytes the DSS values may decode to together. A value that fails to decode counts as
+/// the reader's whole limit, since it may have inflated that much before failing: a few
+/// decompression bombs end the reading instead of each costing a full inflation.
+const MAX_DECODED_BYTES: usize = 256 << 20;
+
+/// What reading one DSS may still cost, and the streams already read into each list (a
+/// file may list one stream thousands of times).
+struct Budget {
+    values: usize,
+    bytes: usize,
+    seen: HashSet<(&'static str, ObjectId)>,
+}
 
 /// The DSS of the view, or empty evidence when there is none.
 pub(crate) fn dss(view: &RevisionView<'_, '_>) -> Evidence {
@@ -28,34 +44,64 @@ pub(crate) fn dss(view: &RevisionView<'_, '_>) -> Evidence {
     else {
         return evidence;
     };
-    read_values(view, &dss, "Certs", &mut evidence.certificates);
-    read_values(view, &dss, "OCSPs", &mut evidence.ocsp_responses);
-    read_values(view, &dss, "CRLs", &mut evidence.crls);
+    let mut budget = Budget {
+        values: MAX_VALUES,
+        bytes: MAX_DECODED_BYTES,
+        seen: HashSet::new(),
+    };
+    let budget = &mut budget;
+    read_values(view, &dss, "Certs", &mut evidence.certificates, budget);
+    read_values(view, &dss, "OCSPs", &mut evidence.ocsp_responses, budget);
+    read_values(view, &dss, "CRLs", &mut evidence.crls, budget);
     if let Some(Object::Dict(vri)) = view.value(&dss, "VRI") {
         for (_, entry) in vri.iter().take(MAX_VALUES) {
             let Some(entry) = view.dict(entry) else {
                 continue;
             };
-            read_values(view, &entry, "Cert", &mut evidence.certificates);
-            read_values(view, &entry, "OCSP", &mut evidence.ocsp_responses);
-            read_values(view, &entry, "CRL", &mut evidence.crls);
+            read_values(view, &entry, "Cert", &mut evidence.certificates, budget);
+            read_values(view, &entry, "OCSP", &mut evidence.ocsp_responses, budget);
+            read_values(view, &entry, "CRL", &mut evidence.crls, budget);
         }
     }
     evidence
 }
 
-fn read_values(view: &RevisionView<'_, '_>, dict: &Dictionary, key: &str, into: &mut Vec<Vec<u8>>) {
+fn read_values(
+    view: &RevisionView<'_, '_>,
+    dict: &Dictionary,
+    key: &'static str,
+    into: &mut Vec<Vec<u8>>,
+    budget: &mut Budget,
+) {
     let Some(Object::Array(items)) = view.value(dict, key) else {
         return;
     };
-    for item in items.iter().take(MAX_VALUES) {
+    // "Certs" in the DSS and "Cert" in a VRI entry fill the same list.
+    let list = key.trim_end_matches('s');
+    for item in items.iter() {
+        if budget.values == 0 || budget.bytes == 0 {
+            return;
+        }
+        budget.values -= 1;
+        if let Object::Ref(id) = item
+            && !budget.seen.insert((list, *id))
+        {
+            continue;
+        }
         let Object::Stream(stream) = view.resolve(item) else {
             continue;
         };
-        if let Ok(decoded) = view.doc.decode_stream(&stream)
-            && !into.contains(&decoded.data)
-        {
-            into.push(decoded.data);
+        match view.doc.decode_stream(&stream) {
+            Ok(decoded) => {
+                budget.bytes = budget.bytes.saturating_sub(decoded.data.len());
+                if !into.contains(&decoded.data) {
+                    into.push(decoded.data);
+                }
+            }
+            Err(_) => {
+                let limit = view.doc.limits().max_decoded_bytes;
+                budget.bytes = budget.bytes.saturating_sub(limit);
+            }
         }
     }
 }

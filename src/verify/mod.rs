@@ -41,8 +41,14 @@ pub struct VerifyOptions<'a> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
-    #[error("the file cannot be read as a PDF: {0}")]
+    #[error("the file cannot be read as a PDF")]
     Pdf(#[from] PdfReadError),
+    #[error("the {what} cannot be read, so the signatures cannot be found")]
+    Unreadable {
+        what: &'static str,
+        #[source]
+        source: PdfReadError,
+    },
 }
 
 /// Bounds for reading files to verify: decoded streams (DSS values, object streams) are
@@ -54,5 +60,14 @@ fn limits() -> Limits {
 /// Validates every signature and document timestamp of `bytes`.
 pub fn verify_pdf(bytes: &[u8], options: &VerifyOptions<'_>) -> Result<Report, VerifyError> {
     let document = Document::load_with(bytes, limits())?;
+    // Signatures are found through the catalog's interactive form: if either cannot be
+    // read, "no signature" would be a wrong answer, so the file cannot be evaluated.
+    let unreadable = |what| move |source| VerifyError::Unreadable { what, source };
+    let catalog = document.catalog().map_err(unreadable("document catalog"))?;
+    if let Some(acroform) = catalog.get("AcroForm") {
+        document
+            .resolve_dict(acroform, crate::pdf::read::Location::Trailer, "AcroForm")
+            .map_err(unreadable("interactive form (/AcroForm)"))?;
+    }
     Ok(judge::judge(&document, options))
 }

@@ -15,3 +15,4 @@ mod stamp_font;
 mod support;
 mod trust;
 mod verify;
+mod verify_bombs;
