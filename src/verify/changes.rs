@@ -380,12 +380,7 @@ impl Analysis<'_, '_, '_> {
             } else if let (Role::Field, Object::Array(old), Object::Array(new)) =
                 (role, before, after)
             {
-                if old.iter().any(|f| !new.contains(f)) {
-                    self.other(number, "a form field was removed");
-                }
-                for field in new.iter().filter(|f| !old.contains(f)) {
-                    self.added_field(field);
-                }
+                self.field_list(number, old, new);
             } else if matches!(role, Role::Dss) {
                 self.push(ModificationLevel::Dss, Change::ValidationData);
             } else {
@@ -451,13 +446,7 @@ impl Analysis<'_, '_, '_> {
                         _ => self.other(number, "the interactive form was removed"),
                     }
                 }
-                other => {
-                    let detail = format!(
-                        "the document catalog's /{} changed",
-                        String::from_utf8_lossy(other)
-                    );
-                    self.other(number, &detail);
-                }
+                other => self.key_changed(number, "the document catalog", other),
             }
         }
     }
@@ -480,13 +469,7 @@ impl Analysis<'_, '_, '_> {
                         self.other(number, "the form's default resources were redefined");
                     }
                 }
-                other => {
-                    let detail = format!(
-                        "the interactive form's /{} changed",
-                        String::from_utf8_lossy(other)
-                    );
-                    self.other(number, &detail);
-                }
+                other => self.key_changed(number, "the interactive form", other),
             }
         }
     }
@@ -500,12 +483,23 @@ impl Analysis<'_, '_, '_> {
         };
         let before = list(self.old, old);
         let after = list(self.new, new);
+        self.field_list(number, &before, &after);
+    }
+
+    /// A list of fields before and after: none may go, the new ones are judged one by one.
+    fn field_list(&mut self, number: u32, before: &[Object], after: &[Object]) {
         if before.iter().any(|f| !after.contains(f)) {
             self.other(number, "a form field was removed");
         }
         for field in after.iter().filter(|f| !before.contains(f)) {
             self.added_field(field);
         }
+    }
+
+    /// A key of an object whose role allows no change to it.
+    fn key_changed(&mut self, number: u32, whose: &str, key: &[u8]) {
+        let detail = format!("{whose}: /{} changed", String::from_utf8_lossy(key));
+        self.other(number, &detail);
     }
 
     fn added_field(&mut self, field: &Object) {
@@ -603,13 +597,7 @@ impl Analysis<'_, '_, '_> {
                     let detail = format!("the widgets of field «{full_name}» changed");
                     self.other(number, &detail);
                 }
-                other => {
-                    let detail = format!(
-                        "field «{full_name}»: /{} changed",
-                        String::from_utf8_lossy(other)
-                    );
-                    self.other(number, &detail);
-                }
+                other => self.key_changed(number, &format!("field «{full_name}»"), other),
             }
         }
     }
