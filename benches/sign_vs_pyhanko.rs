@@ -6,63 +6,17 @@
 //! Run: `cargo build --release && cargo bench --bench sign_vs_pyhanko` (needs `.venv`, made by
 //! `make test`).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+
+use common::{ROUNDS, root, scan_pdf, time};
 
 use kyso::sign::p12::Pkcs12Signer;
 use kyso::sign::{DigestAlgorithm, Services, SignOptions, SignatureScheme, Signer};
 
 const SIGNER: &str = "certs/signers/officer-pham-minh-duc.p12";
-const ROUNDS: usize = 40;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A scan PDF of `pages` copies of the sample page, made once and kept under target/.
-fn scan_pdf(pages: usize) -> PathBuf {
-    let dir = root().join("target/bench-inputs");
-    std::fs::create_dir_all(&dir).expect("bench folder");
-    let out = dir.join(format!("scan-{pages}p.pdf"));
-    if out.exists() {
-        return out;
-    }
-    let kyso = root().join("target/release/kyso");
-    assert!(
-        kyso.exists(),
-        "build the release binary first: cargo build --release"
-    );
-    let page = root().join("samples/dang-ky-ho-kinh-doanh-200dpi.jpg");
-    let status = Command::new(kyso)
-        .arg("digitize")
-        .args(std::iter::repeat_n(&page, pages))
-        .arg("-o")
-        .arg(&out)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .status()
-        .expect("kyso digitize");
-    assert!(status.success());
-    out
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn time(mut f: impl FnMut()) -> Duration {
-    f(); // warm-up
-    median(
-        (0..ROUNDS)
-            .map(|_| {
-                let start = Instant::now();
-                f();
-                start.elapsed()
-            })
-            .collect(),
-    )
-}
 
 fn ca_certificates() -> Vec<Vec<u8>> {
     ["certs/trust/government-root.pem"]

@@ -18,12 +18,15 @@
 //! Run: `cargo build --release && cargo bench --bench verify_vs_pyhanko` (needs `.venv`, made
 //! by `make test`).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{ROUNDS, kyso_bin, median, root, scan_pdf, time};
 use kyso::verify::{Indication, Report, VerifyOptions, verify_pdf};
 
 const SIGNER: &str = "certs/signers/officer-pham-minh-duc.p12";
@@ -31,47 +34,11 @@ const ROOTS: [&str; 2] = [
     "certs/trust/government-root.pem",
     "certs/trust/national-root.pem",
 ];
-const ROUNDS: usize = 40;
 /// Fresh processes for the cold measurement.
 const COLD_ROUNDS: usize = 15;
 const LISTEN: &str = "127.0.0.1:8080";
 /// Set in the re-run child: the file to verify once, cold.
 const COLD_ENV: &str = "KYSO_BENCH_VERIFY_COLD";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kyso_bin() -> PathBuf {
-    let kyso = root().join("target/release/kyso");
-    assert!(
-        kyso.exists(),
-        "build the release binary first: cargo build --release"
-    );
-    kyso
-}
-
-/// A scan PDF of `pages` copies of the sample page, made once and kept under target/
-/// (the same files as `sign_vs_pyhanko`).
-fn scan_pdf(pages: usize) -> PathBuf {
-    let dir = root().join("target/bench-inputs");
-    std::fs::create_dir_all(&dir).expect("bench folder");
-    let out = dir.join(format!("scan-{pages}p.pdf"));
-    if out.exists() {
-        return out;
-    }
-    let page = root().join("samples/dang-ky-ho-kinh-doanh-200dpi.jpg");
-    let status = Command::new(kyso_bin())
-        .arg("digitize")
-        .args(std::iter::repeat_n(&page, pages))
-        .arg("-o")
-        .arg(&out)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .status()
-        .expect("kyso digitize");
-    assert!(status.success());
-    out
-}
 
 /// `kyso serve` with the test PKI, stopped (SIGTERM, then SIGKILL) when dropped, also when
 /// the bench panics.
@@ -194,24 +161,6 @@ fn sign(input: &Path, level: &str, out: &Path, password: &Path) {
         "kyso sign --level {level}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn time(mut f: impl FnMut()) -> Duration {
-    f(); // warm-up
-    median(
-        (0..ROUNDS)
-            .map(|_| {
-                let start = Instant::now();
-                f();
-                start.elapsed()
-            })
-            .collect(),
-    )
 }
 
 fn anchors() -> Vec<Vec<u8>> {
