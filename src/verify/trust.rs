@@ -111,13 +111,9 @@ pub(crate) fn validate(
         ));
         return outcome;
     };
-    let mut trusted_chain = built[..=anchor_at].to_vec();
-    // check_signer wants a chain ending in a self-signed certificate; an intermediate anchor
-    // is checked with the rest of the built chain for structure only.
-    if anchor_at + 1 < built.len() {
-        trusted_chain = built.clone();
-    }
-    if let Err(problem) = chain::check_signer(&trusted_chain, at.time, purpose) {
+    // check_signer wants the chain up to its self-signed root; when the anchor is an
+    // intermediate CA, the part above it is checked for structure too.
+    if let Err(problem) = chain::check_signer(&built, at.time, purpose) {
         outcome.failure = Some(certificate_failure(problem, at));
         outcome.chain = built[..=anchor_at].to_vec();
         return outcome;
