@@ -87,7 +87,7 @@ pub(super) fn judge(doc: &Document<'_>, options: &VerifyOptions<'_>) -> Report {
     candidates.sort_by_key(|c| c.range.as_ref().map_or(usize::MAX, SignedRange::end));
 
     // Document timestamps first, as they give proof of existence to the signatures before.
-    let timestamps: Vec<(usize, CheckedTimestamp)> = candidates
+    let timestamps: Vec<(usize, usize, CheckedTimestamp)> = candidates
         .iter()
         .filter(|c| c.kind == SignatureKind::DocumentTimestamp)
         .filter_map(|c| {
@@ -98,7 +98,7 @@ pub(super) fn judge(doc: &Document<'_>, options: &VerifyOptions<'_>) -> Report {
                 &facts.evidence,
                 &facts.context,
             );
-            Some((range.revision.unwrap_or(usize::MAX), checked))
+            Some((range.revision.unwrap_or(usize::MAX), range.end(), checked))
         })
         .collect();
     let certification = candidates.iter().find_map(|c| {
@@ -149,7 +149,7 @@ pub(super) fn judge(doc: &Document<'_>, options: &VerifyOptions<'_>) -> Report {
 fn judge_one(
     facts: &FileFacts<'_, '_>,
     candidate: &Candidate,
-    timestamps: &[(usize, CheckedTimestamp)],
+    timestamps: &[(usize, usize, CheckedTimestamp)],
     certification: Option<(usize, DocMdp)>,
 ) -> SignatureReport {
     let view = RevisionView::new(facts.doc, facts.doc.revisions().len() - 1)
@@ -253,7 +253,12 @@ fn judge_one(
 
     match candidate.kind {
         SignatureKind::DocumentTimestamp => {
-            judge_document_timestamp(facts, range, &mut report, modification_failure)
+            // Checked once already, for the proof of existence it gives earlier signatures.
+            let checked = timestamps
+                .iter()
+                .find(|(_, end, _)| *end == range.end())
+                .map(|(_, _, checked)| checked);
+            judge_document_timestamp(facts, range, checked, &mut report, modification_failure)
         }
         SignatureKind::Signature => judge_signature(
             facts,
@@ -270,6 +275,7 @@ fn judge_one(
 fn judge_document_timestamp(
     facts: &FileFacts<'_, '_>,
     range: &SignedRange,
+    checked: Option<&CheckedTimestamp>,
     report: &mut SignatureReport,
     modification_failure: Option<Finding>,
 ) {
@@ -284,12 +290,19 @@ fn judge_document_timestamp(
         );
         return;
     }
-    let checked = timestamp::check(
-        &range.contents,
-        &range.parts(facts.doc.bytes()),
-        &facts.evidence,
-        &facts.context,
-    );
+    let fresh;
+    let checked = match checked {
+        Some(checked) => checked,
+        None => {
+            fresh = timestamp::check(
+                &range.contents,
+                &range.parts(facts.doc.bytes()),
+                &facts.evidence,
+                &facts.context,
+            );
+            &fresh
+        }
+    };
     report.timestamp = checked.report();
     report.intact = checked.valid;
     report.valid = checked.valid;
@@ -335,7 +348,7 @@ fn judge_signature(
     facts: &FileFacts<'_, '_>,
     candidate: &Candidate,
     range: &SignedRange,
-    timestamps: &[(usize, CheckedTimestamp)],
+    timestamps: &[(usize, usize, CheckedTimestamp)],
     report: &mut SignatureReport,
     modification_failure: Option<Finding>,
 ) {
@@ -394,8 +407,8 @@ fn judge_signature(
         .chain(
             timestamps
                 .iter()
-                .filter(|(r, t)| *r > signed_revision && *r != usize::MAX && t.proves_time())
-                .map(|(_, t)| t),
+                .filter(|(r, _, t)| *r > signed_revision && *r != usize::MAX && t.proves_time())
+                .map(|(_, _, t)| t),
         )
         .filter_map(|t| t.info.as_ref().map(|i| i.gen_time))
         .min();
@@ -485,7 +498,7 @@ fn pades_level(
     signature_timestamp: Option<&CheckedTimestamp>,
     chain: Option<&ChainOutcome>,
     signed_revision: usize,
-    timestamps: &[(usize, CheckedTimestamp)],
+    timestamps: &[(usize, usize, CheckedTimestamp)],
 ) -> Option<PadesLevel> {
     if candidate.sub_filter != "ETSI.CAdES.detached"
         || !integrity::is_pades_baseline(&integrity.parsed)
@@ -493,9 +506,9 @@ fn pades_level(
         return None;
     }
     let later_stamp = |from: usize| {
-        timestamps
-            .iter()
-            .any(|(r, t)| *r != usize::MAX && *r >= from && *r > signed_revision && t.proves_time())
+        timestamps.iter().any(|(r, _, t)| {
+            *r != usize::MAX && *r >= from && *r > signed_revision && t.proves_time()
+        })
     };
     let timestamped = signature_timestamp.is_some_and(CheckedTimestamp::proves_time)
         || later_stamp(signed_revision + 1);
