@@ -9,9 +9,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{ROUNDS, root, scan_pdf, time};
+use common::{ROUNDS, python_ms, root, scan_pdf, time};
 
 use kyso::sign::p12::Pkcs12Signer;
 use kyso::sign::{DigestAlgorithm, Services, SignOptions, SignatureScheme, Signer};
@@ -48,23 +47,14 @@ for _ in range(int(sys.argv[3])):
     t = time.perf_counter(); once(); samples.append(time.perf_counter() - t)
 print(statistics.median(samples) * 1000)
 "#;
-    let output = Command::new(root().join(".venv/bin/python"))
-        .arg("-c")
-        .arg(script)
-        .arg(root().join(SIGNER))
-        .arg(file)
-        .arg(ROUNDS.to_string())
-        .output()
-        .expect("python with pyHanko in .venv");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .expect("milliseconds")
+    python_ms(
+        script,
+        [
+            root().join(SIGNER).into_os_string(),
+            file.into(),
+            ROUNDS.to_string().into(),
+        ],
+    )
 }
 
 fn main() {

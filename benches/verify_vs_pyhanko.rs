@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{ROUNDS, kyso_bin, median, root, scan_pdf, time};
+use common::{ROUNDS, kyso_bin, median, python_ms, root, scan_pdf, time};
 use kyso::verify::{Indication, Report, VerifyOptions, verify_pdf};
 
 const SIGNER: &str = "certs/signers/officer-pham-minh-duc.p12";
@@ -260,24 +260,13 @@ for _ in range(int(sys.argv[3])):
     t = time.perf_counter(); once(); samples.append(time.perf_counter() - t)
 print(statistics.median(samples) * 1000)
 "#;
-    let output = Command::new(root().join(".venv/bin/python"))
-        .arg("-c")
-        .arg(script)
-        .arg(file)
-        .arg(if long_term { "1" } else { "0" })
-        .arg(ROUNDS.to_string())
-        .args(ROOTS.iter().map(|p| root().join(p)))
-        .output()
-        .expect("python with pyHanko in .venv");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .expect("milliseconds")
+    let mut args = vec![
+        file.as_os_str().to_owned(),
+        (if long_term { "1" } else { "0" }).into(),
+        ROUNDS.to_string().into(),
+    ];
+    args.extend(ROOTS.iter().map(|p| root().join(p).into_os_string()));
+    python_ms(script, args)
 }
 
 fn main() {

@@ -61,3 +61,27 @@ pub fn time(mut f: impl FnMut()) -> Duration {
             .collect(),
     )
 }
+
+/// Runs `script` with the venv's Python (pyHanko installed by `make test`) and `args`, and
+/// reads the milliseconds it prints.
+pub fn python_ms<I, S>(script: &str, args: I) -> f64
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let output = Command::new(root().join(".venv/bin/python"))
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python with pyHanko in .venv");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("milliseconds")
+}

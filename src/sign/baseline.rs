@@ -16,13 +16,18 @@ use super::signer::{Signer, SignerError};
 /// An error from a service behind a trait (TSA, OCSP, CRL), with its own message.
 pub type ServiceError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A PAdES baseline level (ETSI EN 319 142-1 §6.2–6.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+/// A PAdES baseline level (ETSI EN 319 142-1 §6.2–6.5): the level a signer asks for, and the
+/// level a verifier finds reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
 pub enum PadesLevel {
     #[default]
+    #[serde(rename = "B-B")]
     BB,
+    #[serde(rename = "B-T")]
     BT,
+    #[serde(rename = "B-LT")]
     BLt,
+    #[serde(rename = "B-LTA")]
     BLta,
 }
 

@@ -7,6 +7,8 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use crate::sign::PadesLevel;
+
 /// The schema identifier written into every JSON report. Bump the number on any change that
 /// renames or removes a field; adding fields keeps it.
 pub const SCHEMA: &str = "kyso.verify/1";
@@ -106,30 +108,6 @@ impl DocMdp {
                 DocMdp::FormFilling => ModificationLevel::FormFilling,
                 DocMdp::Annotations => ModificationLevel::Annotations,
             }
-    }
-}
-
-/// The PAdES baseline level a signature reaches (ETSI EN 319 142-1 §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum PadesLevel {
-    #[serde(rename = "B-B")]
-    BB,
-    #[serde(rename = "B-T")]
-    BT,
-    #[serde(rename = "B-LT")]
-    BLt,
-    #[serde(rename = "B-LTA")]
-    BLta,
-}
-
-impl PadesLevel {
-    pub fn name(self) -> &'static str {
-        match self {
-            PadesLevel::BB => "B-B",
-            PadesLevel::BT => "B-T",
-            PadesLevel::BLt => "B-LT",
-            PadesLevel::BLta => "B-LTA",
-        }
     }
 }
 
