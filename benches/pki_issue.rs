@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use kyso::pki::{CertificateRequest, Endpoints, Issuer, KeySpec, Role, SubjectName, Validity};
+use kyso::pki::{
+    CertificateRequest, Endpoints, Issuer, KeySpec, Role, SubjectKey, SubjectName, Validity,
+};
 
 const N: usize = 500;
 
@@ -28,7 +30,7 @@ fn main() {
     let ca = kyso::pki::profile::issue(&CertificateRequest {
         role: Role::IssuingCa,
         subject: &ca_subject,
-        key: &ca_key,
+        key: SubjectKey::Pair(&ca_key),
         validity,
         issuer: None,
         endpoints: &endpoints,
@@ -51,7 +53,7 @@ fn main() {
         let certificate = kyso::pki::profile::issue(&CertificateRequest {
             role: Role::Signer,
             subject: &subject,
-            key,
+            key: SubjectKey::Pair(key),
             validity,
             issuer: Some(Issuer {
                 certificate: &ca,

@@ -2,7 +2,7 @@
 //! digital documents: it digitizes scans into searchable PDF/A, signs PDFs with PAdES and
 //! verifies them. This crate is the library behind the `kyso` command and service.
 //!
-//! - [`csc`]: remote signing security pieces: OTP, PIN hashes, SCAL2 SAD and lockout.
+//! - [`csc`]: the CSC API v1/v2 remote-signing service (OTP, PIN, SCAL2 SAD, lockout) and client.
 //! - [`digitize`]: scans (PNG, JPEG, TIFF, scanned PDF) → upright, straight, OCRed PDF/A.
 //! - [`ocr`]: the OCR engine trait and its Tesseract binding.
 //! - [`pdf`]: the PDF/A writer, a strict PDF reader and incremental updates.

@@ -2,6 +2,7 @@
 //! acting; the acting calls the library.
 
 mod audit;
+mod ca;
 mod digitize;
 mod pki;
 mod serve;
@@ -39,7 +40,7 @@ pub struct Cli {
 pub enum Command {
     /// Scans (PNG, JPEG, TIFF, scanned PDF) → Vietnamese OCR → searchable PDF/A-2b.
     Digitize(digitize::DigitizeArgs),
-    /// Sign a PDF with PAdES (B-B to B-LTA) using a PKCS#12 file or a PKCS#11 token.
+    /// Sign a PDF with PAdES (B-B to B-LTA) using PKCS#12, PKCS#11 or a remote CSC service (--csc).
     Sign(Box<sign::SignArgs>),
     /// Check every signature and timestamp of a PDF and report in Vietnamese or English.
     Verify(verify::VerifyArgs),
@@ -49,6 +50,8 @@ pub enum Command {
     Pki(pki::PkiArgs),
     /// Check the hash-chained audit log of the data folder.
     Audit(audit::AuditArgs),
+    /// Remote-signing CA operations: enroll a citizen, unlock a credential, show the outbox.
+    Ca(ca::CaCommandArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -59,6 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Serve(args) => serve::run(args),
         Command::Pki(args) => pki::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Ca(args) => ca::run(args),
     }
 }
 

@@ -7,16 +7,24 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use kyso::csc::enroll::EnrolledCertificates;
+use kyso::csc::service::CscService;
 use kyso::pki::crl::parse_database;
+use kyso::pki::ocsp::IssuedCertificates;
 use kyso::pki::ocsp::OcspResponder;
 use kyso::pki::tsa::TimeStampAuthority;
+use kyso::server::csc::CscState;
+use kyso::server::verify::VerifyService;
 use kyso::server::{self, AppState, TrustServices};
 use kyso::sign::p12::Pkcs12Signer;
 use kyso::store::Store;
+use kyso::store::csc::CscDirectory;
 use openssl::pkey::PKey;
 use openssl::x509::X509;
 
 use super::Outcome;
+use super::ca::{CaArgs, HsmArgs, load_citizen_ca, open_hsm};
+use super::verify::{TRUST_DIR_VARIABLE, load_anchors};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -31,7 +39,30 @@ pub struct ServeArgs {
     /// these services are off.
     #[arg(long, value_name = "DIR")]
     pki: Option<PathBuf>,
+    /// Base URL written into certificates issued at enrollment (CRL, OCSP, CA lookups).
+    /// Default: http://ADDR:PORT of --listen.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// How long a SAD from credentials/authorize stays usable, in seconds (CSC SCAL2: minutes
+    /// at most).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300,
+        value_parser = clap::value_parser!(u16).range(1..=900))]
+    sad_lifetime: u16,
+    /// Trust anchors for `POST /api/verify` (PEM/DER files or folders); also the folder in
+    /// KYSO_TRUST_DIR. Default: the PKI folder's trust/ when there is one.
+    #[arg(long, value_name = "PEM|DIR")]
+    trust: Vec<PathBuf>,
+    /// Turn remote signing (/csc/) off.
+    #[arg(long)]
+    no_remote_signing: bool,
+    #[command(flatten)]
+    hsm: HsmArgs,
 }
+
+/// The administrator's bearer token for `/csc/admin/` routes; unset turns them off.
+const ADMIN_TOKEN_VAR: &str = "KYSO_ADMIN_TOKEN";
+/// Shorter admin tokens are refused: they could be guessed.
+const ADMIN_TOKEN_MIN_LEN: usize = 24;
 
 /// The folder `--pki` defaults to.
 const DEFAULT_PKI: &str = "certs";
@@ -50,7 +81,78 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         let default = PathBuf::from(DEFAULT_PKI);
         default.is_dir().then_some(default)
     });
-    let trust = pki.as_deref().map(load_trust_services).transpose()?;
+    let admin_token = match std::env::var(ADMIN_TOKEN_VAR) {
+        Ok(token) => {
+            anyhow::ensure!(
+                token.len() >= ADMIN_TOKEN_MIN_LEN,
+                "{ADMIN_TOKEN_VAR} must be at least {ADMIN_TOKEN_MIN_LEN} characters"
+            );
+            Some(kyso::csc::Secret::new(token))
+        }
+        Err(_) => None,
+    };
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    let issued: Arc<dyn IssuedCertificates> =
+        Arc::new(EnrolledCertificates(CscDirectory::new(&store)));
+    let trust = pki
+        .as_deref()
+        .map(|dir| load_trust_services(dir, &issued))
+        .transpose()?;
+    // The HSM is opened before any thread starts: the embedded SoftHSM2 token may set
+    // SOFTHSM2_CONF for this process.
+    let csc = if args.no_remote_signing {
+        None
+    } else {
+        match open_hsm(&args.hsm, &args.data) {
+            Ok(keys) => {
+                // Without the public CA, remote signing still works for enrolled citizens;
+                // only enrollment over HTTP is off.
+                let ca = pki.as_ref().and_then(|pki| {
+                    load_citizen_ca(&CaArgs {
+                        pki: pki.clone(),
+                        public_url: public_url.clone(),
+                    })
+                    .map_err(|error| {
+                        eprintln!("warning: enrollment over HTTP is off: {error:#}");
+                    })
+                    .ok()
+                });
+                Some(Arc::new(CscState {
+                    service: CscService::new(&store, Arc::new(keys))
+                        .with_sad_lifetime(time::Duration::seconds(i64::from(args.sad_lifetime))),
+                    ca,
+                    admin_token,
+                }))
+            }
+            // A configured HSM that fails is an error; the embedded one missing only turns
+            // remote signing off, so the other services still start.
+            Err(error) if args.hsm.hsm_module.is_some() => return Err(error),
+            Err(error) => {
+                eprintln!("warning: remote signing is off: {error:#}");
+                None
+            }
+        }
+    };
+    let mut anchors = Vec::new();
+    let configured = std::env::var_os(TRUST_DIR_VARIABLE)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let mut trust_paths: Vec<PathBuf> = args.trust.iter().cloned().chain(configured).collect();
+    if trust_paths.is_empty()
+        && let Some(pki) = &pki
+        && pki.join("trust").is_dir()
+    {
+        trust_paths.push(pki.join("trust"));
+    }
+    for path in &trust_paths {
+        load_anchors(path, &mut anchors)?;
+    }
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let verify = Arc::new(VerifyService::new(anchors, parallel, true));
+
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -72,9 +174,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             );
         }
         tracing::info!("listening on http://{address}");
+        if csc.is_some() {
+            tracing::info!("remote signing ready under /csc/v2 and /csc/v1");
+        }
         let state = AppState {
             store,
             trust: trust.map(Arc::new),
+            csc,
+            verify: Some(verify),
         };
         server::serve(listener, state, server::shutdown_signal())
             .await
@@ -103,7 +210,10 @@ fn private_key(path: &Path) -> anyhow::Result<PKey<openssl::pkey::Private>> {
 /// (`ca/<ca>.pem`, or `trust/<ca>.pem` for a root), its key `ca/<ca>.key.pem`, and, when
 /// present, its delegated OCSP responder `services/<ca>-ocsp.pem` + `.key.pem`; and the
 /// time-stamping unit `services/tsa.p12` (password of the demo PKI) when present.
-fn load_trust_services(dir: &Path) -> anyhow::Result<TrustServices> {
+fn load_trust_services(
+    dir: &Path,
+    issued: &Arc<dyn IssuedCertificates>,
+) -> anyhow::Result<TrustServices> {
     let ca_dir = dir.join("ca");
     let listing = std::fs::read_dir(&ca_dir).with_context(|| {
         format!(
@@ -149,9 +259,8 @@ fn load_trust_services(dir: &Path) -> anyhow::Result<TrustServices> {
                 &certificate_der(&responder_cert)?,
                 entries.clone(),
             )
-            .with_context(|| {
-                format!("cannot use {} as OCSP responder", responder_cert.display())
-            })?;
+            .with_context(|| format!("cannot use {} as OCSP responder", responder_cert.display()))?
+            .with_issued(issued.clone());
             trust.add_ocsp_responder(responder);
         }
         trust

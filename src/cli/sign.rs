@@ -1,12 +1,15 @@
-//! `kyso sign`: reads the PDF and the key, wires the TSA and revocation services over HTTP,
-//! calls `kyso::sign::sign_pdf` and writes the result atomically. Signing itself lives in the
-//! library.
+//! `kyso sign`: reads the PDF and the key (PKCS#12, PKCS#11 or a remote CSC API credential),
+//! wires the TSA and revocation services over HTTP, calls `kyso::sign::sign_pdf` and writes
+//! the result atomically. Signing itself, and speaking the CSC API, live in the library.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::{ArgGroup, Args, ValueEnum};
 
 use anyhow::Context;
+use kyso::csc::Secret;
+use kyso::csc::client::{CscClient, CscClientError, CscSigner, CscVersion, OtpSource};
 use kyso::net::HttpFetcher;
 use kyso::pki::ocsp::CertificateStatus;
 use kyso::pki::revocation::{self, Fetcher};
@@ -27,6 +30,7 @@ const DEFAULT_STAMP_FONT: &str =
     "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf";
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("pin_holder").args(["pkcs11_module", "csc"])))]
 pub struct SignArgs {
     /// The PDF to sign; its bytes stay an exact prefix of the output.
     #[arg(value_name = "IN.pdf")]
@@ -35,7 +39,7 @@ pub struct SignArgs {
     #[arg(short, long, value_name = "OUT.pdf")]
     output: PathBuf,
     /// Signing key and certificate chain in a PKCS#12 file.
-    #[arg(long, value_name = "FILE", conflicts_with = "pkcs11_module")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["pkcs11_module", "csc"])]
     p12: Option<PathBuf>,
     /// File holding the PKCS#12 password (never pass secrets on the command line).
     #[arg(long, value_name = "FILE", requires = "p12")]
@@ -49,9 +53,28 @@ pub struct SignArgs {
     /// Key label on the token.
     #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
     key: Option<String>,
-    /// File holding the token PIN.
-    #[arg(long, value_name = "FILE", requires = "pkcs11_module")]
+    /// File holding the token PIN, or the signing PIN of the --csc credential (else asked).
+    #[arg(long, value_name = "FILE", requires = "pin_holder")]
     pin_file: Option<PathBuf>,
+    /// Remote signing (ký số từ xa): base URL of a CSC API service, e.g. https://ca.example.vn
+    /// (the API at URL/csc/v2/).
+    #[arg(long, value_name = "URL", requires = "user")]
+    csc: Option<String>,
+    /// User name at the --csc service.
+    #[arg(long, value_name = "U", requires = "csc")]
+    user: Option<String>,
+    /// Credential ID at the --csc service; by default the user's only credential.
+    #[arg(long, value_name = "ID", requires = "csc")]
+    credential: Option<String>,
+    /// CSC API version the --csc service speaks.
+    #[arg(long, value_enum, value_name = "1|2", default_value_t = CscApi::V2, requires = "csc")]
+    csc_version: CscApi,
+    /// File holding the --csc login password (else $KYSO_CSC_PASSWORD, else asked).
+    #[arg(long, value_name = "FILE", requires = "csc")]
+    csc_password_file: Option<PathBuf>,
+    /// One-time code for --csc (else asked; a delivered code is requested first).
+    #[arg(long, value_name = "CODE", requires = "csc")]
+    otp: Option<String>,
     /// PAdES baseline level; b-t and above need --tsa.
     #[arg(long, value_enum, default_value_t = Level::BB)]
     level: Level,
@@ -107,6 +130,14 @@ enum Scheme {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum CscApi {
+    #[value(name = "1")]
+    V1,
+    #[value(name = "2")]
+    V2,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum Level {
     #[value(name = "b-b")]
     BB,
@@ -128,12 +159,18 @@ enum Certify {
 pub fn run(args: SignArgs) -> anyhow::Result<Outcome> {
     require_input_file(&args.input)?;
     anyhow::ensure!(
-        args.p12.is_some() || args.pkcs11_module.is_some(),
-        "no signing key given: use --p12 FILE or --pkcs11-module SO --token LABEL --key LABEL"
+        args.p12.is_some() || args.pkcs11_module.is_some() || args.csc.is_some(),
+        "no signing key given: use --p12 FILE, --pkcs11-module SO --token LABEL --key LABEL \
+         or --csc URL --user U"
     );
-    for file in [&args.p12, &args.password_file, &args.pin_file]
-        .into_iter()
-        .flatten()
+    for file in [
+        &args.p12,
+        &args.password_file,
+        &args.pin_file,
+        &args.csc_password_file,
+    ]
+    .into_iter()
+    .flatten()
     {
         require_input_file(file)?;
     }
@@ -267,6 +304,9 @@ fn read_secret(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
 }
 
 fn open_signer(args: &SignArgs) -> anyhow::Result<Box<dyn Signer>> {
+    if let Some(url) = &args.csc {
+        return open_csc_signer(args, url);
+    }
     if let Some(p12) = &args.p12 {
         let der = std::fs::read(p12).with_context(|| format!("cannot read {}", p12.display()))?;
         let password = match &args.password_file {
@@ -288,6 +328,121 @@ fn open_signer(args: &SignArgs) -> anyhow::Result<Box<dyn Signer>> {
     let signer = Pkcs11Signer::open(module, token, key, &pin)
         .with_context(|| format!("cannot use the key '{key}' on the token '{token}'"))?;
     Ok(Box::new(signer))
+}
+
+/// Logs in to the CSC service, picks the credential and reads its chain, so the certificate
+/// checks of `sign_pdf` run before the citizen is asked for a one-time code (in `sign`).
+fn open_csc_signer(args: &SignArgs, url: &str) -> anyhow::Result<Box<dyn Signer>> {
+    let Some(user) = &args.user else {
+        anyhow::bail!("--csc needs --user U");
+    };
+    let version = match args.csc_version {
+        CscApi::V1 => CscVersion::V1,
+        CscApi::V2 => CscVersion::V2,
+    };
+    // The address is checked before any secret is asked for, the secrets before any request.
+    let mut client = CscClient::new(url, version)?;
+    let password = match (&args.csc_password_file, std::env::var("KYSO_CSC_PASSWORD")) {
+        (Some(file), _) => Secret::new(read_secret(file, "password")?),
+        (None, Ok(password)) => Secret::new(password),
+        (None, Err(_)) => prompt_hidden(
+            &format!("Mật khẩu của {user} / Password for {user}: "),
+            "no login password for --csc: give it with --csc-password-file FILE or \
+             KYSO_CSC_PASSWORD",
+        )?,
+    };
+    let pin = match &args.pin_file {
+        Some(file) => Secret::new(read_secret(file, "PIN")?),
+        None => prompt_hidden(
+            "Mã PIN ký số / Signing PIN: ",
+            "no signing PIN for --csc: give it with --pin-file FILE",
+        )?,
+    };
+    client
+        .login(user, &password)
+        .with_context(|| format!("cannot log in to {url} as {user}"))?;
+    let credential = client
+        .choose_credential(args.credential.as_deref())
+        .with_context(|| {
+            format!("cannot choose a credential at {url} (name it with --credential ID)")
+        })?;
+    let info = client
+        .credential_info(&credential)
+        .with_context(|| format!("cannot read the credential '{credential}' at {url}"))?;
+    let otp = TerminalOtp {
+        given: args.otp.clone().map(Secret::new),
+    };
+    let signer = CscSigner::new(client, info, pin, Box::new(otp))
+        .with_context(|| format!("cannot use the credential '{credential}' at {url}"))?;
+    Ok(Box::new(signer))
+}
+
+/// The --otp value, or one line typed by the citizen.
+struct TerminalOtp {
+    given: Option<Secret>,
+}
+
+impl OtpSource for TerminalOtp {
+    fn wants_delivery(&self) -> bool {
+        self.given.is_none()
+    }
+
+    fn otp(&self, delivered: bool) -> Result<Secret, CscClientError> {
+        if let Some(otp) = &self.given {
+            return Ok(otp.clone());
+        }
+        if delivered && std::io::stdin().is_terminal() {
+            eprintln!(
+                "Mã OTP đã được gửi cho bạn (SMS hoặc email) / A one-time code has been sent to you."
+            );
+        }
+        let line =
+            prompt_line("Mã OTP / OTP code: ").map_err(|e| CscClientError::OtpUnavailable {
+                reason: format!("cannot read it from the terminal: {e}"),
+            })?;
+        match line.as_deref().map(str::trim) {
+            Some(code) if !code.is_empty() => Ok(Secret::new(code)),
+            _ => Err(CscClientError::OtpUnavailable {
+                reason: "nothing was typed (give it with --otp CODE)".into(),
+            }),
+        }
+    }
+}
+
+/// Reads one line from stdin, without its line ending, after printing `prompt` on stderr
+/// when stdin is a terminal. `None` at the end of input.
+fn prompt_line(prompt: &str) -> std::io::Result<Option<String>> {
+    if std::io::stdin().is_terminal() {
+        eprint!("{prompt}");
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(line.trim_end_matches(['\r', '\n']).to_owned()))
+}
+
+/// Like [`prompt_line`], with the terminal's echo off (`stty -echo`) when stdin is one;
+/// `missing` says how to give the secret otherwise.
+fn prompt_hidden(prompt: &str, missing: &str) -> anyhow::Result<Secret> {
+    let stty = |flag: &str| {
+        std::process::Command::new("stty")
+            .arg(flag)
+            .stdin(std::process::Stdio::inherit())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let hidden = std::io::stdin().is_terminal() && stty("-echo");
+    let line = prompt_line(prompt);
+    if hidden {
+        stty("echo");
+        eprintln!();
+    }
+    match line.context("cannot read from the terminal")? {
+        Some(line) if !line.is_empty() => Ok(Secret::new(line)),
+        _ => anyhow::bail!("{missing}"),
+    }
 }
 
 /// The stamp's text from the signer certificate: CN, O and the time in Vietnam.

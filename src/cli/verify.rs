@@ -19,7 +19,7 @@ use super::{Outcome, creation_time, require_input_file};
 const MAX_FILE_BYTES: u64 = 1 << 30;
 
 /// The environment variable naming a trust folder configured for this machine or service.
-const TRUST_DIR_VARIABLE: &str = "KYSO_TRUST_DIR";
+pub(crate) const TRUST_DIR_VARIABLE: &str = "KYSO_TRUST_DIR";
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -103,7 +103,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
 
 /// Reads certificates from a file (PEM with one or more certificates, or DER) or from every
 /// .pem, .crt, .cer and .der file of a folder.
-fn load_anchors(path: &Path, anchors: &mut Vec<Vec<u8>>) -> anyhow::Result<()> {
+pub(crate) fn load_anchors(path: &Path, anchors: &mut Vec<Vec<u8>>) -> anyhow::Result<()> {
     let metadata = std::fs::metadata(path)
         .with_context(|| format!("trust anchor {} not found", path.display()))?;
     if metadata.is_dir() {

@@ -1,13 +1,17 @@
-//! Remote signing for citizens (CSC API v2, SCAL2): the security pieces the server's routes
-//! are built from — one-time passwords, PIN hashes, Signature Activation Data and the lockout
-//! counter. Nothing here does I/O or reads the clock: callers pass `now` in. The HTTP routes,
-//! the HSM-held keys, persistence of users and credentials, and the client are left to others.
+//! Remote signing for citizens (CSC API v1/v2, SCAL2): the security pieces — one-time
+//! passwords, PIN hashes, Signature Activation Data, the lockout counter — and the service
+//! built from them (login, authorize, signHash with HSM keys, enrollment). Callers pass `now`
+//! in. The HTTP routes are `server::csc`'s; the client is `client`.
 
+pub mod algo;
+pub mod client;
+pub mod enroll;
 pub mod lockout;
 pub mod otp;
 pub mod pin;
 pub mod sad;
 mod secret;
+pub mod service;
 
 pub use lockout::{Lockout, LockoutError};
 pub use otp::{DeliveredCode, OtpError, TotpParams, TotpSecret};

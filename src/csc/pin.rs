@@ -15,6 +15,8 @@ pub const PIN_MAX_DIGITS: usize = 12;
 pub enum PinError {
     #[error("a PIN must be {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits (0–9)")]
     Policy,
+    #[error("a password must be 8 to 128 characters")]
+    PasswordPolicy,
     #[error("the PIN is wrong")]
     Wrong,
     #[error("the stored PIN hash is not an Argon2id PHC string")]
@@ -59,6 +61,21 @@ impl PinHash {
         openssl::rand::rand_bytes(&mut salt)?;
         let hash = Argon2::default()
             .hash_password_with_salt(pin.expose().as_bytes(), &salt)
+            .map_err(PinError::Argon2)?;
+        Ok(PinHash(hash.to_string()))
+    }
+
+    /// Hashes a login password the same way. Passwords are 8 to 128 characters; beyond the
+    /// length, strength is the account holder's business (NIST SP 800-63B §5.1.1.2).
+    pub fn for_password(password: &Secret) -> Result<PinHash, PinError> {
+        let length = password.expose().chars().count();
+        if !(8..=128).contains(&length) {
+            return Err(PinError::PasswordPolicy);
+        }
+        let mut salt = [0u8; 16];
+        openssl::rand::rand_bytes(&mut salt)?;
+        let hash = Argon2::default()
+            .hash_password_with_salt(password.expose().as_bytes(), &salt)
             .map_err(PinError::Argon2)?;
         Ok(PinHash(hash.to_string()))
     }

@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use super::PkiError;
 use super::identity::{Identity, SubjectName};
 use super::key::KeySpec;
-use super::profile::{self, CertificateRequest, Endpoints, Issuer, Role, Validity};
+use super::profile::{self, CertificateRequest, Endpoints, Issuer, Role, SubjectKey, Validity};
 
 /// The password of every PKCS#12 file in the demo PKI. Test keys only.
 pub const PKCS12_PASSWORD: &str = "kyso-test";
@@ -374,7 +374,7 @@ pub fn generate(config: &DemoConfig) -> Result<DemoPki, PkiError> {
         let certificate = profile::issue(&CertificateRequest {
             role: spec.role,
             subject: &subject,
-            key: &key,
+            key: SubjectKey::Pair(&key),
             validity,
             issuer: issuer.map(|m| Issuer {
                 certificate: &m.certificate,

@@ -17,7 +17,7 @@ pub mod tsa;
 
 pub use identity::{Identity, IdentityKind, SubjectName};
 pub use key::KeySpec;
-pub use profile::{CertificateRequest, Endpoints, Issuer, Role, Validity};
+pub use profile::{CertificateRequest, Endpoints, Issuer, Role, SubjectKey, Validity};
 
 use openssl::error::ErrorStack;
 
@@ -43,6 +43,8 @@ pub enum PkiError {
     InvalidBaseUrl { url: String },
     #[error("the time {unix} (Unix seconds) cannot be written into a certificate")]
     TimeOutOfRange { unix: i64 },
+    #[error("a self-signed certificate needs its private key, not only the public key")]
+    SelfSignedNeedsPrivateKey,
     #[error("internal error: {what}")]
     Internal { what: &'static str },
 }

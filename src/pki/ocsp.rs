@@ -354,6 +354,14 @@ fn find_responder(
     Ok(delegate)
 }
 
+/// Certificates a CA issued after its database file was read (e.g. by remote-signing
+/// enrollment, kept in the store): consulted for serials the database does not list.
+pub trait IssuedCertificates: Send + Sync {
+    /// The entry for `serial` (unsigned big-endian, no leading zeros) issued by the CA whose
+    /// certificate is `ca_der`.
+    fn entry(&self, ca_der: &[u8], serial: &[u8]) -> Option<DatabaseEntry>;
+}
+
 /// An OCSP responder for one CA (RFC 6960 §2.2), answering from the CA's database. It signs
 /// with the CA's key or with a delegated responder's.
 pub struct OcspResponder {
@@ -361,6 +369,7 @@ pub struct OcspResponder {
     signer: ParsedCertificate,
     signer_key: PKey<Private>,
     entries: Vec<DatabaseEntry>,
+    issued: Option<std::sync::Arc<dyn IssuedCertificates>>,
 }
 
 impl std::fmt::Debug for OcspResponder {
@@ -406,7 +415,14 @@ impl OcspResponder {
             signer,
             signer_key,
             entries,
+            issued: None,
         })
+    }
+
+    /// Also answers for the certificates `issued` knows.
+    pub fn with_issued(mut self, issued: std::sync::Arc<dyn IssuedCertificates>) -> Self {
+        self.issued = Some(issued);
+        self
     }
 
     /// The CA's certificate (DER).
@@ -449,7 +465,16 @@ impl OcspResponder {
             return CertStatus::unknown();
         }
         let serial = strip_leading_zeros(id.serial_number.as_bytes());
-        match self.entries.iter().find(|e| e.serial == serial) {
+        let issued = || {
+            self.issued
+                .as_ref()
+                .and_then(|issued| issued.entry(&self.ca.der, serial))
+        };
+        let found = match self.entries.iter().find(|e| e.serial == serial) {
+            Some(entry) => Some(entry.clone()),
+            None => issued(),
+        };
+        match found {
             None => CertStatus::unknown(),
             Some(DatabaseEntry {
                 revoked: Some(revocation),
@@ -686,6 +711,7 @@ mod tests {
             signer: ParsedCertificate::from_der(&cert("services/tsa.pem")).unwrap(),
             signer_key: key("services/tsa.key.pem"),
             entries: entries("public-ca"),
+            issued: None,
         };
         assert!(matches!(
             ask(&rogue, "citizen-nguyen-van-an", CertIdHash::Sha1),

@@ -4,7 +4,7 @@
 
 use openssl::asn1::{Asn1Integer, Asn1Object, Asn1OctetString, Asn1Time};
 use openssl::bn::{BigNum, MsbOption};
-use openssl::pkey::{PKeyRef, Private};
+use openssl::pkey::{PKeyRef, Private, Public};
 use openssl::x509::extension::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
 };
@@ -98,11 +98,20 @@ pub struct Issuer<'a> {
     pub slug: &'a str,
 }
 
-/// Everything one certificate needs. `issuer: None` makes a self-signed root.
+/// The key a certificate certifies: a key pair kyso holds, or only the public half of a key
+/// kept elsewhere (in an HSM, for remote signing).
+#[derive(Clone, Copy)]
+pub enum SubjectKey<'a> {
+    Pair(&'a PKeyRef<Private>),
+    Public(&'a PKeyRef<Public>),
+}
+
+/// Everything one certificate needs. `issuer: None` makes a self-signed root, which needs
+/// [`SubjectKey::Pair`].
 pub struct CertificateRequest<'a> {
     pub role: Role,
     pub subject: &'a SubjectName,
-    pub key: &'a PKeyRef<Private>,
+    pub key: SubjectKey<'a>,
     pub validity: Validity,
     pub issuer: Option<Issuer<'a>>,
     pub endpoints: &'a Endpoints,
@@ -133,7 +142,11 @@ pub fn issue(request: &CertificateRequest<'_>) -> Result<X509, PkiError> {
         None => builder.set_issuer_name(&subject),
     }
     .map_err(openssl)?;
-    builder.set_pubkey(request.key).map_err(openssl)?;
+    match request.key {
+        SubjectKey::Pair(key) => builder.set_pubkey(key),
+        SubjectKey::Public(key) => builder.set_pubkey(key),
+    }
+    .map_err(openssl)?;
     let not_before = Asn1Time::from_unix(request.validity.not_before).map_err(openssl)?;
     let not_after = Asn1Time::from_unix(request.validity.not_after).map_err(openssl)?;
     builder.set_not_before(&not_before).map_err(openssl)?;
@@ -142,7 +155,11 @@ pub fn issue(request: &CertificateRequest<'_>) -> Result<X509, PkiError> {
     for extension in extensions(request, &builder)? {
         builder.append_extension(extension).map_err(openssl)?;
     }
-    let signing_key = request.issuer.as_ref().map_or(request.key, |i| i.key);
+    let signing_key = match (&request.issuer, request.key) {
+        (Some(issuer), _) => issuer.key,
+        (None, SubjectKey::Pair(key)) => key,
+        (None, SubjectKey::Public(_)) => return Err(PkiError::SelfSignedNeedsPrivateKey),
+    };
     builder
         .sign(signing_key, issuer_digest(signing_key))
         .map_err(openssl)?;
@@ -295,7 +312,7 @@ mod tests {
         let root = issue(&CertificateRequest {
             role: Role::RootCa,
             subject: &root_name,
-            key: &root_key,
+            key: SubjectKey::Pair(&root_key),
             validity,
             issuer: None,
             endpoints: &endpoints,
@@ -309,7 +326,7 @@ mod tests {
         let leaf = issue(&CertificateRequest {
             role: Role::OcspResponder,
             subject: &leaf_name,
-            key: &leaf_key,
+            key: SubjectKey::Pair(&leaf_key),
             validity,
             issuer: Some(Issuer {
                 certificate: &root,

@@ -1,8 +1,10 @@
 //! The HTTP service behind `kyso serve`: the axum application, its shared state and graceful
 //! shutdown. Route modules each offer a `router()`; the work itself is left to the library.
 
+pub mod csc;
 mod health;
 mod trust;
+pub mod verify;
 
 use std::future::Future;
 use std::io;
@@ -26,12 +28,21 @@ pub struct AppState {
     /// The test PKI's CRLs, CA certificates, OCSP responders and TSA (`kyso serve --pki`);
     /// `None` turns those routes off.
     pub trust: Option<Arc<TrustServices>>,
+    /// Remote signing (CSC API) with its HSM; `None` turns `/csc/` off.
+    pub csc: Option<Arc<csc::CscState>>,
+    /// `POST /api/verify` with the server's trust anchors; `None` turns it off.
+    pub verify: Option<Arc<verify::VerifyService>>,
 }
 
 impl AppState {
     /// State with the store only, trust services off.
     pub fn new(store: Store) -> AppState {
-        AppState { store, trust: None }
+        AppState {
+            store,
+            trust: None,
+            csc: None,
+            verify: None,
+        }
     }
 }
 
@@ -40,6 +51,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(trust::router())
+        .merge(csc::router())
+        .merge(verify::router())
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
         .with_state(state)
 }

@@ -371,6 +371,8 @@ mod tests {
         let state = AppState {
             store: Store::open(dir.path()).unwrap(),
             trust: trust.map(Arc::new),
+            csc: None,
+            verify: None,
         };
         let response = app(state).oneshot(request).await.unwrap();
         let status = response.status();

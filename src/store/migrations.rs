@@ -46,6 +46,49 @@ pub const MIGRATIONS: &[Migration] = &[
           CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
     },
+    Migration {
+        version: 3,
+        name: "remote_signing",
+        // Citizens of the remote-signing service, their credentials (one HSM key each), the
+        // outbox standing in for SMS/e-mail delivery, and the certificates this server's CA
+        // issued (so its OCSP responder knows them). Secrets are stored only as Argon2id
+        // PHC strings, except the TOTP key, which the server must be able to use.
+        sql: "CREATE TABLE csc_users (
+              id            TEXT PRIMARY KEY NOT NULL,
+              name          TEXT NOT NULL,
+              password_hash TEXT NOT NULL,
+              created_at    TEXT NOT NULL
+          ) STRICT;
+          CREATE TABLE csc_credentials (
+              id             TEXT PRIMARY KEY NOT NULL,
+              user_id        TEXT NOT NULL REFERENCES csc_users (id),
+              key_id         BLOB NOT NULL UNIQUE,
+              certificates   TEXT NOT NULL,
+              pin_hash       TEXT NOT NULL,
+              otp_kind       TEXT NOT NULL CHECK (otp_kind IN ('totp', 'delivered')),
+              totp_secret    BLOB,
+              totp_last_step INTEGER,
+              otp_address    TEXT,
+              lockout        TEXT NOT NULL,
+              created_at     TEXT NOT NULL
+          ) STRICT;
+          CREATE INDEX csc_credentials_by_user ON csc_credentials (user_id);
+          CREATE TABLE csc_outbox (
+              seq           INTEGER PRIMARY KEY NOT NULL,
+              credential_id TEXT NOT NULL REFERENCES csc_credentials (id),
+              address       TEXT NOT NULL,
+              message       TEXT NOT NULL,
+              created_at    TEXT NOT NULL
+          ) STRICT;
+          CREATE TABLE ca_issued (
+              issuer_sha256 TEXT NOT NULL,
+              serial        TEXT NOT NULL,
+              subject       TEXT NOT NULL,
+              not_after     INTEGER NOT NULL,
+              revoked_at    INTEGER,
+              PRIMARY KEY (issuer_sha256, serial)
+          ) STRICT;",
+    },
 ];
 
 const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

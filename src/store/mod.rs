@@ -3,6 +3,7 @@
 //! what is stored is decided by the callers.
 
 pub mod audit;
+pub mod csc;
 mod migrations;
 
 use std::path::{Path, PathBuf};

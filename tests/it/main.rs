@@ -4,7 +4,10 @@
 mod audit;
 mod certs;
 mod cli;
+mod csc_client;
+mod csc_service;
 mod digitize;
+mod hsm;
 mod ocr;
 mod pdf_read;
 mod pdf_writer;

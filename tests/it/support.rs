@@ -7,6 +7,9 @@ use std::process::{Command, Output};
 pub fn kyso() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kyso"));
     command.env_remove("KYSO_LOG");
+    // The test process points SoftHSM2 at its shared test tokens; a `kyso serve` started by a
+    // test keeps its own embedded token in its data folder unless a test says otherwise.
+    command.env_remove("SOFTHSM2_CONF");
     command
 }
 

@@ -1,12 +1,20 @@
 //! A signer whose private key stays inside a PKCS#11 token or HSM (PKCS#11 v2.40 / 3.0, via
 //! `cryptoki`): finding the token by label, logging in once, finding the key and its
 //! certificates, and signing with the token's RSA-PSS, PKCS#1 v1.5 or ECDSA mechanisms. Also
-//! imports test keys into SoftHSM2 as sensitive, non-extractable objects. Choosing the module
-//! and asking for the PIN is left to the CLI.
+//! imports test keys into SoftHSM2 as sensitive, non-extractable objects, keeps the per-citizen
+//! keys of the CSC remote-signing service ([`KeyStore`]) and prepares the embedded SoftHSM2
+//! token a fresh machine runs with. Choosing the module and asking for the PIN is left to the
+//! CLI and the server.
 
+mod embedded;
+mod keystore;
 mod provision;
 mod signer;
 
+pub use embedded::{
+    EMBEDDED_TOKEN_LABEL, EmbeddedToken, prepare_embedded_token, prepare_embedded_token_labelled,
+};
+pub use keystore::{HsmKeySpec, KeyStore};
 pub use provision::{import_key, init_token};
 pub use signer::{KeyProtection, Pkcs11Signer};
 
@@ -43,8 +51,21 @@ pub enum Pkcs11Error {
     PinLocked { token: String },
     #[error("the PIN for token '{token}' has the wrong length or characters")]
     PinFormat { token: String },
-    #[error("no private key labelled '{label}' on token '{token}'; keys found: {}",
-        if available.is_empty() { "none".to_owned() } else { available.join(", ") })]
+    /// `label` is the CKA_LABEL asked for or, for a lookup by CKA_ID ([`KeyStore`]),
+    /// `id` and the id in hex; `available` is empty then, as a token holding a key per
+    /// citizen is not listed in a message.
+    #[error("no private key {} on token '{token}'{}",
+        match label.strip_prefix("id ") {
+            Some(hex) if available.is_empty() => format!("with CKA_ID {hex}"),
+            _ => format!("labelled '{label}'"),
+        },
+        if label.starts_with("id ") && available.is_empty() {
+            String::new()
+        } else if available.is_empty() {
+            "; keys found: none".to_owned()
+        } else {
+            format!("; keys found: {}", available.join(", "))
+        })]
     KeyNotFound {
         token: String,
         label: String,
@@ -58,8 +79,36 @@ pub enum Pkcs11Error {
     KeyCertificateMismatch { label: String },
     #[error("the key is {detail}; kyso signs with RSA of at least 2048 bits or ECDSA P-256/P-384")]
     UnsupportedKey { detail: String },
-    #[error("a private key labelled '{label}' already exists on token '{token}'")]
+    /// `label` is the CKA_LABEL or, when the CKA_ID is the one taken, `id` and the id in hex.
+    #[error("a private key {} already exists on token '{token}'",
+        match label.strip_prefix("id ") {
+            Some(hex) => format!("with CKA_ID {hex}"),
+            None => format!("labelled '{label}'"),
+        })]
     LabelTaken { token: String, label: String },
+    /// A hash handed in for signing (CSC `signatures/signHash`) is not as long as its digest
+    /// algorithm's output, so it cannot be the hash the caller says it is.
+    #[error(
+        "the hash is {actual} bytes long but a {digest} hash is {expected}; \
+             send the hash computed with the algorithm named in the request"
+    )]
+    HashLength {
+        digest: &'static str,
+        expected: usize,
+        actual: usize,
+    },
+    #[error("a {key:?} key cannot sign with {scheme:?}; choose a scheme of the key's type")]
+    SchemeMismatch {
+        key: crate::sign::KeyKind,
+        scheme: crate::sign::SignatureScheme,
+    },
+    /// The embedded SoftHSM2 token's directory, configuration or PIN file.
+    #[error("cannot prepare the embedded token at {path}: {source}")]
+    EmbeddedStore {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the key to import is not a PKCS#8 private key: {source}")]
     ImportKey {
         #[source]
@@ -208,5 +257,37 @@ mod tests {
             available: vec!["a".into(), "b".into()],
         };
         assert!(missing.to_string().ends_with("tokens found: a, b"));
+    }
+
+    #[test]
+    fn errors_name_the_id_and_the_expected_length() {
+        let missing = Pkcs11Error::KeyNotFound {
+            token: "kyso-csc".into(),
+            label: "id 0aff".into(),
+            available: Vec::new(),
+        };
+        assert_eq!(
+            missing.to_string(),
+            "no private key with CKA_ID 0aff on token 'kyso-csc'"
+        );
+        let by_label = Pkcs11Error::KeyNotFound {
+            token: "t".into(),
+            label: "officer".into(),
+            available: Vec::new(),
+        };
+        assert_eq!(
+            by_label.to_string(),
+            "no private key labelled 'officer' on token 't'; keys found: none"
+        );
+        let short = Pkcs11Error::HashLength {
+            digest: "SHA-256",
+            expected: 32,
+            actual: 31,
+        };
+        assert!(
+            short
+                .to_string()
+                .starts_with("the hash is 31 bytes long but a SHA-256 hash is 32")
+        );
     }
 }

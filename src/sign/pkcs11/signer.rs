@@ -263,7 +263,7 @@ impl Signer for Pkcs11Signer {
 
 /// The DER prefix of `DigestInfo ::= SEQUENCE { digestAlgorithm, digest OCTET STRING }` for
 /// each hash (RFC 8017 §9.2, note 1).
-fn digest_info_prefix(digest: DigestAlgorithm) -> &'static [u8] {
+pub(super) fn digest_info_prefix(digest: DigestAlgorithm) -> &'static [u8] {
     match digest {
         DigestAlgorithm::Sha256 => &[
             0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
@@ -319,7 +319,10 @@ pub(super) fn find_private_key(
     }
 }
 
-fn read_protection(session: &Session, key: ObjectHandle) -> Result<KeyProtection, Pkcs11Error> {
+pub(super) fn read_protection(
+    session: &Session,
+    key: ObjectHandle,
+) -> Result<KeyProtection, Pkcs11Error> {
     let attributes = session
         .get_attributes(
             key,

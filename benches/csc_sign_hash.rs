@@ -1,0 +1,969 @@
+//! Benchmark: CSC remote signing (`signatures/signHash`) over loopback HTTP against its floor,
+//! the raw rate of the HSM it signs with, measured in the same run: RSA-2048 PKCS#1 v1.5
+//! signatures over SHA-256 hashes by the embedded SoftHSM2 token.
+//!
+//! Rows, all on the same machine in one run:
+//!
+//! - raw: `KeyStore::sign_digest` in this process on a token of its own holding 10 keys (as
+//!   many as the server's credentials; thread t signs with key t mod 10; one row signs with
+//!   a single key, as many threads as cores, for comparison), with 1 thread, as many
+//!   threads as cores and 50 threads, each for a fixed time, with a session per thread;
+//!   and 50 threads over the server's pool (2 × cores sessions), once before the server and
+//!   once after it, to show how far the machine's speed drifted meanwhile;
+//! - in-process service: `CscService::sign_hash` with that pool, 50 threads, one hash per
+//!   call (SAD redemption, credential lookup, audit record; no HTTP);
+//! - HTTP: `kyso serve` on a free 127.0.0.1 port with a fresh data folder, 10 citizens with
+//!   one credential each enrolled over `/csc/admin/enroll`, 50 client threads (5 per
+//!   credential, a keep-alive `ureq` agent each). Each client asks for a delivered code
+//!   (`credentials/getChallenge`, read back from the admin outbox; the clients of one
+//!   credential take turns, as a new code replaces the last), authorizes 100 hashes (timed
+//!   apart), then signs them in 100 signHash calls of one hash, each timed; then the same
+//!   with 10 calls of 10 hashes.
+//!
+//! Below the table: what the service does per signHash call besides signing, each step
+//! timed alone in this process (median of 40), and one Argon2id PIN check, which
+//! `credentials/authorize` makes while holding the service-wide lockout lock.
+//!
+//! Throughput is signatures over the wall time from the start barrier to the last thread's
+//! end. CPU ms per signature is the user + system time of the process doing the work over
+//! that window (this process for raw and in-process rows; the server process for HTTP rows,
+//! with the clients' own CPU beside it), per signature.
+//!
+//! Run: `cargo build --release && cargo bench --bench csc_sign_hash`. Needs the `softhsm2`
+//! package. Writes only to a temporary folder.
+
+// Shared by the benches; this one uses the root, the binary and the timing loop.
+#[allow(dead_code)]
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use base64ct::{Base64, Encoding};
+use common::{kyso_bin, root, time};
+use kyso::csc::Secret;
+use kyso::csc::enroll::{self, CitizenCa, Enrollment, OtpChoice};
+use kyso::csc::service::{Authorization, CscService, SignRequest};
+use kyso::pki::Endpoints;
+use kyso::sign::pkcs11::{HsmKeySpec, KeyStore, prepare_embedded_token};
+use kyso::sign::{DigestAlgorithm, SignatureScheme};
+use kyso::store::Store;
+use openssl::x509::X509;
+use serde_json::{Value, json};
+
+/// Concurrent clients (and threads of the matching raw row).
+const CLIENTS: usize = 50;
+/// Hashes each client authorizes per SAD and signs.
+const HASHES: usize = 100;
+/// Citizens enrolled on the server, one credential each, shared by `CLIENTS / USERS` clients.
+const USERS: usize = 10;
+/// How long each raw row signs.
+const RAW_RUN: Duration = Duration::from_secs(3);
+const PIN: &str = "246810";
+const PASSWORD: &str = "mat-khau-thu-nghiem";
+const SHA256_OID: &str = "2.16.840.1.101.3.4.2.1";
+const RSA_PKCS1: &str = "1.2.840.113549.1.1.1";
+
+/// One row's measurement.
+struct Measured {
+    signatures: usize,
+    wall: Duration,
+    /// One per call (a call signs one or `batch` hashes).
+    latencies: Vec<Duration>,
+    /// CPU time of the process doing the work, over `wall`.
+    cpu: Duration,
+    /// CPU time of the clients (this process) beside a server, over `wall`.
+    client_cpu: Option<Duration>,
+}
+
+impl Measured {
+    fn rate(&self) -> f64 {
+        self.signatures as f64 / self.wall.as_secs_f64()
+    }
+
+    fn percentile_ms(&self, p: usize) -> f64 {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let index = (sorted.len() * p / 100).min(sorted.len() - 1);
+        sorted[index].as_secs_f64() * 1000.0
+    }
+
+    /// Cores the working process kept busy on average: how much of the machine it got.
+    fn cores_used(&self) -> f64 {
+        self.cpu.as_secs_f64() / self.wall.as_secs_f64()
+    }
+
+    fn cpu_ms_per_signature(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1000.0 / self.signatures as f64
+    }
+}
+
+/// User + system CPU time of process `pid` so far, from /proc/PID/stat (fields 14 and 15, in
+/// clock ticks of 1/100 s on Linux).
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc stat");
+    // The command name may hold spaces; the fields after it are space-separated.
+    let after = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 =
+        fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+fn random_hashes(count: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|_| {
+            let mut hash = vec![0u8; 32];
+            openssl::rand::rand_bytes(&mut hash).expect("randomness");
+            hash
+        })
+        .collect()
+}
+
+/// `threads` threads signing with `keys` for [`RAW_RUN`] each, after a warm-up; thread `t`
+/// signs with key `ids[t % ids.len()]`.
+fn raw(keys: &KeyStore, ids: &[Vec<u8>], threads: usize) -> Measured {
+    let barrier = Barrier::new(threads + 1);
+    let pid = std::process::id();
+    let (per_thread, cpu) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let sign = |i: usize| {
+                        let hash = openssl::sha::sha256(format!("{t}/{i}").as_bytes());
+                        keys.sign_digest(
+                            &ids[t % ids.len()],
+                            DigestAlgorithm::Sha256,
+                            SignatureScheme::RsaPkcs1v15,
+                            &hash,
+                        )
+                        .expect("raw signature")
+                    };
+                    for i in 0..3 {
+                        sign(i);
+                    }
+                    barrier.wait();
+                    let start = Instant::now();
+                    let mut latencies = Vec::new();
+                    while start.elapsed() < RAW_RUN {
+                        let call = Instant::now();
+                        std::hint::black_box(sign(latencies.len() + 3));
+                        latencies.push(call.elapsed());
+                    }
+                    (latencies, start.elapsed())
+                })
+            })
+            .collect();
+        barrier.wait();
+        let cpu_before = cpu_time(pid);
+        let results: Vec<_> = workers
+            .into_iter()
+            .map(|w| w.join().expect("raw thread"))
+            .collect();
+        (results, cpu_time(pid) - cpu_before)
+    });
+    let wall = per_thread
+        .iter()
+        .map(|(_, took)| *took)
+        .max()
+        .unwrap_or_default();
+    let latencies: Vec<Duration> = per_thread.into_iter().flat_map(|(l, _)| l).collect();
+    Measured {
+        signatures: latencies.len(),
+        wall,
+        latencies,
+        cpu,
+        client_cpu: None,
+    }
+}
+
+/// The public CA of the test PKI, as `kyso serve --pki certs` loads it.
+fn citizen_ca() -> CitizenCa {
+    let read = |p: &str| std::fs::read(root().join(p)).expect("test PKI file");
+    CitizenCa {
+        certificate: X509::from_pem(&read("certs/ca/public-ca.pem")).expect("CA certificate"),
+        key: openssl::pkey::PKey::private_key_from_pem(&read("certs/ca/public-ca.key.pem"))
+            .expect("CA key"),
+        slug: "public-ca".into(),
+        parents: vec![
+            X509::from_pem(&read("certs/trust/national-root.pem"))
+                .and_then(|root| root.to_der())
+                .expect("root certificate"),
+        ],
+        endpoints: Endpoints::new("http://127.0.0.1:9").expect("URL"),
+    }
+}
+
+fn six_digits(message: &str) -> String {
+    let bytes = message.as_bytes();
+    (0..bytes.len().saturating_sub(5))
+        .find(|&i| {
+            bytes[i..i + 6].iter().all(u8::is_ascii_digit)
+                && bytes.get(i + 6).is_none_or(|b| !b.is_ascii_digit())
+                && (i == 0 || !bytes[i - 1].is_ascii_digit())
+        })
+        .map(|i| message[i..i + 6].to_owned())
+        .expect("a 6-digit code in the message")
+}
+
+/// Credentials of the in-process service (one citizen).
+const IN_PROCESS_CREDENTIALS: usize = 5;
+/// The citizen of the in-process service.
+const IN_PROCESS_USER: &str = "001089000001";
+
+/// `CscService::sign_hash` in this process: [`IN_PROCESS_CREDENTIALS`] credentials of one
+/// citizen, `CLIENTS` threads sharing them, each with its own SAD for [`HASHES`] hashes, one
+/// hash per call. Returns the store and a credential id too, for [`per_call_steps`].
+fn in_process(keys: Arc<KeyStore>, data: &Path) -> (Measured, Store, String) {
+    let store = Store::open(data).expect("store");
+    let service = CscService::new(&store, keys);
+    let ca = citizen_ca();
+    let user = IN_PROCESS_USER;
+    let now = time::OffsetDateTime::now_utc;
+    let credentials: Vec<String> = (0..IN_PROCESS_CREDENTIALS)
+        .map(|_| {
+            enroll::enroll(
+                &service,
+                &ca,
+                Enrollment {
+                    cccd: user.into(),
+                    name: "Nguyễn Văn A".into(),
+                    otp: OtpChoice::Delivered {
+                        address: "0901234567".into(),
+                    },
+                    pin: Secret::new(PIN),
+                    password: Some(Secret::new(PASSWORD)),
+                    key: HsmKeySpec::Rsa2048,
+                },
+                "bench",
+                now(),
+            )
+            .expect("enrollment")
+            .credential_id
+        })
+        .collect();
+    // One SAD per thread, made one at a time: a new challenge replaces a credential's code.
+    let grants: Vec<(String, Secret, Vec<Vec<u8>>)> = (0..CLIENTS)
+        .map(|c| {
+            let id = credentials[c % credentials.len()].clone();
+            assert!(service.challenge(user, &id, now()).expect("challenge"));
+            let message = &service.directory().outbox(Some(&id), 1).expect("outbox")[0].message;
+            let hashes = random_hashes(HASHES);
+            let sad = service
+                .authorize(
+                    user,
+                    &id,
+                    Authorization {
+                        num_signatures: HASHES as u32,
+                        hashes: hashes.clone(),
+                        hash_algorithm: Some(SHA256_OID.parse().expect("OID")),
+                        pin: Secret::new(PIN),
+                        otp: Secret::new(six_digits(message)),
+                    },
+                    now(),
+                )
+                .expect("authorize");
+            (id, sad.token, hashes)
+        })
+        .collect();
+    let barrier = Barrier::new(CLIENTS + 1);
+    let pid = std::process::id();
+    let (latencies, wall, cpu) = std::thread::scope(|scope| {
+        let workers: Vec<_> = grants
+            .iter()
+            .map(|(id, sad, hashes)| {
+                let (barrier, service) = (&barrier, &service);
+                scope.spawn(move || {
+                    barrier.wait();
+                    hashes
+                        .iter()
+                        .map(|hash| {
+                            let call = Instant::now();
+                            let signatures = service
+                                .sign_hash(
+                                    user,
+                                    id,
+                                    sad,
+                                    SignRequest {
+                                        hashes: vec![hash.clone()],
+                                        hash_algorithm: Some(SHA256_OID),
+                                        sign_algo: RSA_PKCS1,
+                                        sign_algo_params: None,
+                                    },
+                                    now(),
+                                )
+                                .expect("signHash in process");
+                            std::hint::black_box(signatures);
+                            call.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        barrier.wait();
+        let (start, cpu_before) = (Instant::now(), cpu_time(pid));
+        let latencies: Vec<Duration> = workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("service thread"))
+            .collect();
+        (latencies, start.elapsed(), cpu_time(pid) - cpu_before)
+    });
+    let measured = Measured {
+        signatures: latencies.len(),
+        wall,
+        latencies,
+        cpu,
+        client_cpu: None,
+    };
+    (measured, store, credentials[0].clone())
+}
+
+/// What `CscService::sign_hash` does per call besides signing, each step alone, single
+/// threaded, median of [`common::ROUNDS`]: (step, ms).
+fn per_call_steps(
+    keys: &KeyStore,
+    raw_id: &[u8],
+    store: &Store,
+    credential: &str,
+) -> Vec<(&'static str, f64)> {
+    let directory = kyso::store::csc::CscDirectory::new(store);
+    let audit = kyso::store::audit::AuditLog::new(store);
+    let row = directory
+        .credential(credential)
+        .expect("lookup")
+        .expect("the credential");
+    let hash = random_hashes(1).remove(0);
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut pin_hash = None;
+    vec![
+        (
+            "HSM signature (`KeyStore::sign_digest`)",
+            ms(time(|| {
+                std::hint::black_box(
+                    keys.sign_digest(
+                        raw_id,
+                        DigestAlgorithm::Sha256,
+                        SignatureScheme::RsaPkcs1v15,
+                        &hash,
+                    )
+                    .expect("signature"),
+                );
+            })),
+        ),
+        (
+            "credential row from SQLite (`CscDirectory::credential`)",
+            ms(time(|| {
+                std::hint::black_box(directory.credential(credential).expect("lookup"));
+            })),
+        ),
+        (
+            "key kind from the certificate (`X509::from_der` + public key)",
+            ms(time(|| {
+                let cert = X509::from_der(&row.certificates[0]).expect("certificate");
+                std::hint::black_box(kyso::sign::KeyKind::of_key(
+                    &cert.public_key().expect("key"),
+                ));
+            })),
+        ),
+        (
+            "audit record (`AuditLog::append`, one hash)",
+            ms(time(|| {
+                let details = json!({
+                    "scheme": "RsaPkcs1v15", "hash_algorithm": "SHA-256", "hashes": [hex.clone()],
+                });
+                audit
+                    .append(
+                        time::OffsetDateTime::now_utc(),
+                        IN_PROCESS_USER,
+                        "sign",
+                        credential,
+                        &details,
+                    )
+                    .expect("audit");
+            })),
+        ),
+        (
+            "Argon2id PIN check (`PinHash::verify`, in authorize)",
+            ms(time(|| {
+                let hash = pin_hash.get_or_insert_with(|| {
+                    kyso::csc::PinHash::new(&Secret::new(PIN)).expect("PIN hash")
+                });
+                hash.verify(&Secret::new(PIN)).expect("the PIN");
+            })),
+        ),
+    ]
+}
+
+/// `kyso serve` on `port` with a fresh data folder, stopped (SIGTERM, then SIGKILL) when
+/// dropped, also when the bench panics.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path, port: u16, admin_token: &str) -> Server {
+        let listen = format!("127.0.0.1:{port}");
+        let base = format!("http://{listen}");
+        let child = Command::new(kyso_bin())
+            .args([
+                "serve",
+                "--listen",
+                &listen,
+                "--public-url",
+                &base,
+                "--data",
+            ])
+            .arg(data)
+            .arg("--pki")
+            .arg(root().join("certs"))
+            .env("KYSO_ADMIN_TOKEN", admin_token)
+            // This process pointed SoftHSM2 at its own token; the server uses DATA/softhsm.
+            .env_remove("SOFTHSM2_CONF")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kyso serve");
+        let mut server = Server { child, base };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !healthz(&listen) {
+            assert!(
+                server.child.try_wait().ok().flatten().is_none(),
+                "kyso serve exited at start (is port {port} taken?)"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "kyso serve did not answer /healthz"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn healthz(listen: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect(listen) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream
+        .write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
+}
+
+/// A port nothing listens on now (the kernel's pick, never 8080).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+/// POSTs `body` (or nothing) with `authorization`; the JSON answer of a 2xx, else panics
+/// with the server's error.
+fn post(agent: &ureq::Agent, url: &str, authorization: &str, body: Option<&Value>) -> Value {
+    let request = agent
+        .post(url)
+        .header("Authorization", authorization)
+        .header("Content-Type", "application/json");
+    let response = match body {
+        Some(body) => request.send(body.to_string().as_str()),
+        None => request.send_empty(),
+    };
+    answer(url, response)
+}
+
+fn answer(url: &str, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Value {
+    let mut response = response.unwrap_or_else(|e| panic!("{url}: {e}"));
+    let status = response.status();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    assert!(status.is_success(), "{url}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+}
+
+/// A client of the server: its credential, bearer token and keep-alive agent.
+struct Client {
+    credential: String,
+    token: String,
+    agent: ureq::Agent,
+    /// Held from getChallenge to authorize by the clients of one credential in turn: a new
+    /// challenge replaces the credential's code.
+    turn: Arc<Mutex<()>>,
+}
+
+impl Client {
+    /// A delivered code, then a SAD for `hashes`. Returns the SAD and how long authorize took.
+    fn authorize(&self, base: &str, admin: &str, hashes: &[Vec<u8>]) -> (String, Duration) {
+        let _turn = self
+            .turn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let bearer = format!("Bearer {}", self.token);
+        let challenge = json!({ "credentialID": self.credential });
+        post(
+            &self.agent,
+            &format!("{base}/csc/v2/credentials/getChallenge"),
+            &bearer,
+            Some(&challenge),
+        );
+        let outbox = answer(
+            "outbox",
+            self.agent
+                .get(format!(
+                    "{base}/csc/admin/outbox?credential={}&limit=1",
+                    self.credential
+                ))
+                .header("Authorization", format!("Bearer {admin}"))
+                .call(),
+        );
+        let code = six_digits(outbox["messages"][0]["message"].as_str().expect("message"));
+        let body = json!({
+            "credentialID": self.credential,
+            "numSignatures": hashes.len(),
+            "hashes": hashes.iter().map(|h| Base64::encode_string(h)).collect::<Vec<_>>(),
+            "hashAlgorithmOID": SHA256_OID,
+            "authData": [{"id": "PIN", "value": PIN}, {"id": "OTP", "value": code}],
+        });
+        let start = Instant::now();
+        let sad = post(
+            &self.agent,
+            &format!("{base}/csc/v2/credentials/authorize"),
+            &bearer,
+            Some(&body),
+        );
+        let took = start.elapsed();
+        (sad["SAD"].as_str().expect("SAD").to_owned(), took)
+    }
+
+    /// signHash for `hashes`; returns the signatures.
+    fn sign(&self, base: &str, sad: &str, hashes: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let body = json!({
+            "credentialID": self.credential,
+            "SAD": sad,
+            "hashes": hashes.iter().map(|h| Base64::encode_string(h)).collect::<Vec<_>>(),
+            "hashAlgorithmOID": SHA256_OID,
+            "signAlgo": RSA_PKCS1,
+        });
+        let answer = post(
+            &self.agent,
+            &format!("{base}/csc/v2/signatures/signHash"),
+            &format!("Bearer {}", self.token),
+            Some(&body),
+        );
+        answer["signatures"]
+            .as_array()
+            .expect("signatures")
+            .iter()
+            .map(|s| Base64::decode_vec(s.as_str().expect("base64")).expect("base64"))
+            .collect()
+    }
+}
+
+/// Enrolls [`USERS`] citizens with one credential each over the admin route (as many at a
+/// time as cores), logs each in, and returns `CLIENTS / USERS` clients per credential, with
+/// the credential's certificate.
+fn enroll_clients(base: &str, admin: &str) -> Vec<(Client, X509)> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cccds: Vec<String> = (0..USERS).map(|u| format!("0010890000{u:02}")).collect();
+    let enrolled: Vec<(String, String, X509)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cccds
+            .chunks(USERS.div_ceil(workers))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let agent = agent();
+                    chunk
+                        .iter()
+                        .map(|cccd| {
+                            let body = json!({
+                                "cccd": cccd, "name": "Nguyễn Văn A", "pin": PIN,
+                                "password": PASSWORD, "phone": "0901234567",
+                            });
+                            let url = format!("{base}/csc/admin/enroll");
+                            let answer =
+                                post(&agent, &url, &format!("Bearer {admin}"), Some(&body));
+                            let der = answer["certificate"].as_str().expect("certificate");
+                            let certificate =
+                                X509::from_der(&Base64::decode_vec(der).expect("base64"))
+                                    .expect("certificate");
+                            let basic =
+                                Base64::encode_string(format!("{cccd}:{PASSWORD}").as_bytes());
+                            let url = format!("{base}/csc/v2/auth/login");
+                            let login = post(&agent, &url, &format!("Basic {basic}"), None);
+                            (
+                                answer["credentialID"]
+                                    .as_str()
+                                    .expect("credentialID")
+                                    .to_owned(),
+                                login["access_token"]
+                                    .as_str()
+                                    .expect("access_token")
+                                    .to_owned(),
+                                certificate,
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("enrollment"))
+            .collect()
+    });
+    enrolled
+        .into_iter()
+        .flat_map(|(credential, token, certificate)| {
+            let turn = Arc::new(Mutex::new(()));
+            (0..CLIENTS / USERS)
+                .map(|_| {
+                    (
+                        Client {
+                            credential: credential.clone(),
+                            token: token.clone(),
+                            agent: agent(),
+                            turn: turn.clone(),
+                        },
+                        certificate.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Every client authorizes [`HASHES`] hashes at once (timed apart), then, after a barrier,
+/// signs them `batch` per signHash call. Returns the signing measurement and the authorize
+/// latencies. The first signature of each client is checked against its certificate.
+fn over_http(
+    server: &Server,
+    admin: &str,
+    clients: &[(Client, X509)],
+    batch: usize,
+) -> (Measured, Vec<Duration>) {
+    let barrier = Barrier::new(clients.len() + 1);
+    let base = server.base.as_str();
+    let (server_pid, own_pid) = (server.child.id(), std::process::id());
+    let (results, wall, cpu, client_cpu) = std::thread::scope(|scope| {
+        let workers: Vec<_> = clients
+            .iter()
+            .map(|(client, certificate)| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let hashes = random_hashes(HASHES);
+                    let (sad, authorize) = client.authorize(base, admin, &hashes);
+                    barrier.wait();
+                    let mut latencies = Vec::new();
+                    let mut first = None;
+                    for chunk in hashes.chunks(batch) {
+                        let call = Instant::now();
+                        let signatures = client.sign(base, &sad, chunk);
+                        latencies.push(call.elapsed());
+                        assert_eq!(signatures.len(), chunk.len());
+                        first.get_or_insert((chunk[0].clone(), signatures[0].clone()));
+                    }
+                    let (hash, signature) = first.expect("a signature");
+                    check_signature(certificate, &hash, &signature);
+                    (latencies, authorize)
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        let (server_before, own_before) = (cpu_time(server_pid), cpu_time(own_pid));
+        let results: Vec<_> = workers
+            .into_iter()
+            .map(|w| w.join().expect("client"))
+            .collect();
+        let wall = start.elapsed();
+        (
+            results,
+            wall,
+            cpu_time(server_pid) - server_before,
+            cpu_time(own_pid) - own_before,
+        )
+    });
+    let authorize = results.iter().map(|(_, a)| *a).collect();
+    let latencies: Vec<Duration> = results.into_iter().flat_map(|(l, _)| l).collect();
+    (
+        Measured {
+            signatures: latencies.len() * batch,
+            wall,
+            latencies,
+            cpu,
+            client_cpu: Some(client_cpu),
+        },
+        authorize,
+    )
+}
+
+/// An RSASSA-PKCS1-v1_5 signature (RFC 8017 §8.2) over `hash` by the certificate's key: the
+/// recovered DigestInfo ends with the hash.
+fn check_signature(certificate: &X509, hash: &[u8], signature: &[u8]) {
+    let rsa = certificate
+        .public_key()
+        .and_then(|key| key.rsa())
+        .expect("an RSA certificate");
+    let mut recovered = vec![0u8; rsa.size() as usize];
+    let len = rsa
+        .public_decrypt(signature, &mut recovered, openssl::rsa::Padding::PKCS1)
+        .expect("a PKCS#1 v1.5 signature");
+    assert!(
+        recovered[..len].ends_with(hash),
+        "the signature is not over the hash"
+    );
+}
+
+fn print_row(
+    path: &str,
+    threads: usize,
+    sessions: usize,
+    per_call: usize,
+    m: &Measured,
+    reference: f64,
+) {
+    let cpu = match m.client_cpu {
+        Some(client) => format!(
+            "{:.2} (+ clients {:.2})",
+            m.cpu_ms_per_signature(),
+            client.as_secs_f64() * 1000.0 / m.signatures as f64
+        ),
+        None => format!("{:.2}", m.cpu_ms_per_signature()),
+    };
+    println!(
+        "| {path} | {threads} | {sessions} | {per_call} | {} | {:.0} | {:.2} | {:.2} | {cpu} | {:.2} | {:.0} % |",
+        m.signatures,
+        m.rate(),
+        m.percentile_ms(50),
+        m.percentile_ms(99),
+        m.cores_used(),
+        100.0 * m.rate() / reference,
+    );
+}
+
+fn main() {
+    // SAFETY: no other thread exists yet. The bench's token must not follow a SOFTHSM2_CONF
+    // of the caller's: prepare_embedded_token points the module at the temporary folder.
+    unsafe { std::env::remove_var("SOFTHSM2_CONF") };
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let server_sessions = 2 * cores;
+    let work = tempfile::tempdir().expect("temp dir");
+    let kyso = kyso_bin();
+    eprintln!("using {}", kyso.display());
+
+    // 1. Raw: this process's own embedded token, one RSA-2048 key.
+    let token = prepare_embedded_token(&work.path().join("bench-softhsm")).expect("SoftHSM2 token");
+    let wide = KeyStore::open(&token.module, &token.token_label, &token.user_pin, CLIENTS)
+        .expect("token with a session per thread");
+    // As many keys as the server's credentials: SoftHSM2 serializes some work per key object.
+    let ids: Vec<Vec<u8>> = (0..USERS)
+        .map(|k| {
+            let label = format!("bench-raw-{k}");
+            wide.generate(&label, label.as_bytes(), HsmKeySpec::Rsa2048)
+                .expect("RSA-2048 key");
+            label.into_bytes()
+        })
+        .collect();
+    let pooled = Arc::new(
+        KeyStore::open(
+            &token.module,
+            &token.token_label,
+            &token.user_pin,
+            server_sessions,
+        )
+        .expect("token with the server's pool"),
+    );
+    eprintln!("raw signing, {} s per row", RAW_RUN.as_secs());
+    // One key against the 10 the other rows spread over, like the server's credentials.
+    let raw_one_key = raw(&wide, &ids[..1], cores);
+    let raw_one = raw(&wide, &ids, 1);
+    let raw_cores = raw(&wide, &ids, cores);
+    let raw_wide = raw(&wide, &ids, CLIENTS);
+    let raw_pooled = raw(&pooled, &ids, CLIENTS);
+
+    // 2. The service in process, with the server's pool.
+    eprintln!("CscService::sign_hash in process");
+    let (service, store, credential) = in_process(pooled.clone(), &work.path().join("in-process"));
+    let steps = per_call_steps(&pooled, &ids[0], &store, &credential);
+
+    // 3. Over HTTP.
+    let mut secret = [0u8; 24];
+    openssl::rand::rand_bytes(&mut secret).expect("randomness");
+    let admin: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let port = free_port();
+    let server = Server::start(&work.path().join("serve"), port, &admin);
+    eprintln!("kyso serve on 127.0.0.1:{port}; enrolling {USERS} credentials");
+    let enrolling = Instant::now();
+    let clients = enroll_clients(&server.base, &admin);
+    eprintln!(
+        "enrolled in {:.1} s; signing",
+        enrolling.elapsed().as_secs_f64()
+    );
+    let (single, authorize_single) = over_http(&server, &admin, &clients, 1);
+    let (batched, authorize_batched) = over_http(&server, &admin, &clients, 10);
+    drop(server);
+    // Again after the server, to show how much the machine's speed drifted meanwhile.
+    let raw_after = raw(&pooled, &ids, CLIENTS);
+
+    let reference = [
+        &raw_one_key,
+        &raw_one,
+        &raw_cores,
+        &raw_wide,
+        &raw_pooled,
+        &raw_after,
+    ]
+    .iter()
+    .map(|m| m.rate())
+    .fold(0.0, f64::max);
+    println!(
+        "RSA-2048 PKCS#1 v1.5 over SHA-256, SoftHSM2 {}; {cores} cores; server / raw against the best raw rate ({reference:.0}/s)",
+        softhsm_version()
+    );
+    println!();
+    println!(
+        "| path | threads | HSM sessions | hashes / call | signatures | signatures/s | p50 ms / call | p99 ms / call | CPU ms / signature | cores busy | / raw |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let raw = "raw `KeyStore::sign_digest`";
+    let rows = [
+        (format!("{raw}, 1 key"), cores, CLIENTS, 1, &raw_one_key),
+        (format!("{raw}, {USERS} keys"), 1, CLIENTS, 1, &raw_one),
+        (
+            format!("{raw}, {USERS} keys"),
+            cores,
+            CLIENTS,
+            1,
+            &raw_cores,
+        ),
+        (
+            format!("{raw}, {USERS} keys"),
+            CLIENTS,
+            CLIENTS,
+            1,
+            &raw_wide,
+        ),
+        (
+            format!("{raw}, {USERS} keys"),
+            CLIENTS,
+            server_sessions,
+            1,
+            &raw_pooled,
+        ),
+        (
+            "`CscService::sign_hash` in process".into(),
+            CLIENTS,
+            server_sessions,
+            1,
+            &service,
+        ),
+        ("HTTP signHash".into(), CLIENTS, server_sessions, 1, &single),
+        (
+            "HTTP signHash".into(),
+            CLIENTS,
+            server_sessions,
+            10,
+            &batched,
+        ),
+        (
+            format!("{raw}, {USERS} keys, again"),
+            CLIENTS,
+            server_sessions,
+            1,
+            &raw_after,
+        ),
+    ];
+    for (path, threads, sessions, per_call, measured) in rows {
+        print_row(&path, threads, sessions, per_call, measured, reference);
+    }
+    println!();
+    let raw_cpu = raw_pooled.cpu_ms_per_signature();
+    for (label, m) in [
+        ("in process", &service),
+        ("HTTP, 1 hash / call", &single),
+        ("HTTP, 10 hashes / call", &batched),
+    ] {
+        let client = m
+            .client_cpu
+            .map_or(0.0, |c| c.as_secs_f64() * 1000.0 / m.signatures as f64);
+        println!(
+            "CPU per signature, raw / {label}: {:.0} % (server alone), {:.0} % (with the clients' CPU)",
+            100.0 * raw_cpu / m.cpu_ms_per_signature(),
+            100.0 * raw_cpu / (m.cpu_ms_per_signature() + client),
+        );
+    }
+    println!();
+    for (label, mut latencies) in [
+        ("before 1-hash calls", authorize_single),
+        ("before 10-hash calls", authorize_batched),
+    ] {
+        latencies.sort();
+        let ms = |p: usize| {
+            latencies[(latencies.len() * p / 100).min(latencies.len() - 1)].as_secs_f64() * 1000.0
+        };
+        println!(
+            "authorize ({HASHES} hashes, PIN + OTP, {} clients at once, {label}): p50 {:.0} ms, p99 {:.0} ms",
+            latencies.len(),
+            ms(50),
+            ms(99)
+        );
+    }
+    println!();
+    println!("| step, one thread | ms (median of {}) |", common::ROUNDS);
+    println!("|---|---|");
+    for (step, ms) in steps {
+        println!("| {step} | {ms:.3} |");
+    }
+}
+
+/// SoftHSM2's version, as `softhsm2-util --version` prints it.
+fn softhsm_version() -> String {
+    Command::new("softhsm2-util")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "(version unknown)".into())
+}
