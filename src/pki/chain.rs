@@ -135,18 +135,42 @@ fn verified_links() -> &'static std::sync::Mutex<std::collections::HashSet<[u8; 
     LINKS.get_or_init(Default::default)
 }
 
-/// A decoded certificate together with its DER.
+/// A decoded certificate together with its DER. The decoded form is shared: the same
+/// certificates (CAs, TSAs, OCSP responders) come back in every document a service checks.
 #[derive(Debug, Clone)]
 pub(crate) struct ParsedCertificate {
     pub der: Vec<u8>,
-    pub cert: Certificate,
+    pub cert: std::sync::Arc<Certificate>,
 }
 
 impl ParsedCertificate {
+    /// Decodes `der`, reusing the decoding of the last few hundred certificates seen.
     pub fn from_der(der: &[u8]) -> Result<ParsedCertificate, der::Error> {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+        const CAPACITY: usize = 512;
+        static DECODED: OnceLock<Mutex<HashMap<Vec<u8>, Arc<Certificate>>>> = OnceLock::new();
+        let decoded = DECODED.get_or_init(Default::default);
+        let known = decoded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(der)
+            .cloned();
+        let cert = match known {
+            Some(cert) => cert,
+            None => {
+                let cert = Arc::new(Certificate::from_der(der)?);
+                let mut decoded = decoded.lock().unwrap_or_else(PoisonError::into_inner);
+                if decoded.len() >= CAPACITY {
+                    decoded.clear();
+                }
+                decoded.insert(der.to_vec(), Arc::clone(&cert));
+                cert
+            }
+        };
         Ok(ParsedCertificate {
             der: der.to_vec(),
-            cert: Certificate::from_der(der)?,
+            cert,
         })
     }
 

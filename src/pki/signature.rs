@@ -69,7 +69,7 @@ pub(crate) fn verify_signature(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureError> {
-    let key = PKey::public_key_from_der(spki_der).map_err(|_| SignatureError::MalformedKey)?;
+    let key = public_key(spki_der)?;
     let oid = algorithm.oid;
     let unsupported = || SignatureError::UnsupportedAlgorithm { oid };
     let (family, digest, pss_salt) = match oid {
@@ -95,6 +95,31 @@ pub(crate) fn verify_signature(
     } else {
         Err(SignatureError::Invalid)
     }
+}
+
+/// Decodes a SubjectPublicKeyInfo, remembering the last few hundred: OpenSSL 3 builds a
+/// decoder context for every `d2i` of a key, which costs more than verifying an RSA signature,
+/// and a verifier sees the same CA, TSA and OCSP keys over and over.
+fn public_key(spki_der: &[u8]) -> Result<PKey<Public>, SignatureError> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    const CAPACITY: usize = 512;
+    static KEYS: OnceLock<Mutex<HashMap<Vec<u8>, PKey<Public>>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(Default::default);
+    if let Some(key) = keys
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(spki_der)
+    {
+        return Ok(key.clone());
+    }
+    let key = PKey::public_key_from_der(spki_der).map_err(|_| SignatureError::MalformedKey)?;
+    let mut keys = keys.lock().unwrap_or_else(PoisonError::into_inner);
+    if keys.len() >= CAPACITY {
+        keys.clear();
+    }
+    keys.insert(spki_der.to_vec(), key.clone());
+    Ok(key)
 }
 
 fn run_verifier(

@@ -620,9 +620,7 @@ fn locked_field_filled(
 
 fn signer_report(certificate: &[u8], chain: Option<&ChainOutcome>) -> SignerReport {
     let parsed = ParsedCertificate::from_der(certificate).ok();
-    let subject = X509::from_der(certificate)
-        .ok()
-        .and_then(|x| SubjectName::from_x509_name(x.subject_name()).ok());
+    let subject = subject_name(certificate);
     let root = chain
         .filter(|c| c.failure.is_none() || !c.chain.is_empty())
         .and_then(|c| c.chain.last())
@@ -630,9 +628,7 @@ fn signer_report(certificate: &[u8], chain: Option<&ChainOutcome>) -> SignerRepo
     let hierarchy = match &root {
         Some(root) => {
             let names = pki_chain::display_name(root.subject()).to_lowercase()
-                + &X509::from_der(&root.der)
-                    .ok()
-                    .and_then(|x| SubjectName::from_x509_name(x.subject_name()).ok())
+                + &subject_name(&root.der)
                     .and_then(|s| s.organization)
                     .unwrap_or_default()
                     .to_lowercase();
@@ -682,6 +678,33 @@ fn signer_report(certificate: &[u8], chain: Option<&ChainOutcome>) -> SignerRepo
             .map_or(OffsetDateTime::UNIX_EPOCH, ParsedCertificate::not_after),
         hierarchy,
     }
+}
+
+/// The subject of a certificate as kyso names it, remembered for the last few hundred
+/// certificates: OpenSSL 3 decodes the public key whenever it parses a certificate, which
+/// costs more than the rest of the report, and a verifier meets the same signers again.
+fn subject_name(certificate: &[u8]) -> Option<SubjectName> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    const CAPACITY: usize = 512;
+    static NAMES: OnceLock<Mutex<HashMap<Vec<u8>, Option<SubjectName>>>> = OnceLock::new();
+    let names = NAMES.get_or_init(Default::default);
+    if let Some(name) = names
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(certificate)
+    {
+        return name.clone();
+    }
+    let name = X509::from_der(certificate)
+        .ok()
+        .and_then(|x| SubjectName::from_x509_name(x.subject_name()).ok());
+    let mut names = names.lock().unwrap_or_else(PoisonError::into_inner);
+    if names.len() >= CAPACITY {
+        names.clear();
+    }
+    names.insert(certificate.to_vec(), name.clone());
+    name
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -34,7 +34,15 @@ pub struct Document<'a> {
     /// Object streams (by offset) being decoded right now: an object stream whose /Filter lives in an
     /// object stream being loaded would otherwise recurse without end.
     loading: Mutex<Vec<usize>>,
+    /// Objects already parsed, by number and file offset (the bytes never change). Streams
+    /// are left out, so a scan's images are not held twice. Comparing revisions reads the
+    /// same objects — a signature dictionary with tens of kilobytes of /Contents — again and
+    /// again.
+    parsed: Mutex<HashMap<(ObjectId, usize), Object>>,
 }
+
+/// How many parsed objects a document keeps for reuse.
+const MAX_CACHED_OBJECTS: usize = 50_000;
 
 /// How many object streams may be loading one inside another (through indirect filters).
 const MAX_NESTED_OBJECT_STREAMS: usize = 4;
@@ -82,6 +90,7 @@ impl<'a> Document<'a> {
             entries,
             object_streams: Mutex::new(HashMap::new()),
             loading: Mutex::new(Vec::new()),
+            parsed: Mutex::new(HashMap::new()),
         };
         if document.trailer().contains("Encrypt") {
             return Err(PdfReadError::Encrypted);
@@ -164,6 +173,15 @@ impl<'a> Document<'a> {
         if offset >= self.bytes.len() {
             return Err(mismatch);
         }
+        let cached = self
+            .parsed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&(id, offset))
+            .cloned();
+        if let Some(object) = cached {
+            return Ok(object);
+        }
         let mut lexer = Lexer::new(self.bytes, offset, Origin::File, self.limits.max_depth);
         let (found, object) = lexer
             .indirect(&|r| self.length_of(r))
@@ -176,6 +194,16 @@ impl<'a> Document<'a> {
             })?;
         if found != id {
             return Err(mismatch);
+        }
+        if !matches!(object, Object::Stream(_)) {
+            let mut parsed = self
+                .parsed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A bound, so a file of a million tiny objects cannot grow the cache without end.
+            if parsed.len() < MAX_CACHED_OBJECTS {
+                parsed.insert((id, offset), object.clone());
+            }
         }
         Ok(object)
     }

@@ -229,6 +229,27 @@ impl<'a> Lexer<'a> {
     /// A hexadecimal string (§7.3.4.3): whitespace ignored, an odd last digit padded with 0.
     fn hex_string(&mut self) -> Result<Vec<u8>> {
         let start = self.pos;
+        // Fast path for the common case, an unbroken run of digit pairs (a signature's
+        // /Contents is tens of kilobytes of them): decode two digits at a time.
+        if let Some(length) = self.data[start + 1..].iter().position(|&b| b == b'>') {
+            let digits = &self.data[start + 1..start + 1 + length];
+            if digits.len().is_multiple_of(2) {
+                let mut out = Vec::with_capacity(digits.len() / 2);
+                let all_hex = digits.chunks_exact(2).all(|pair| {
+                    match (hex_value(pair[0]), hex_value(pair[1])) {
+                        (Some(h), Some(l)) => {
+                            out.push(h << 4 | l);
+                            true
+                        }
+                        _ => false,
+                    }
+                });
+                if all_hex {
+                    self.pos = start + 2 + length;
+                    return Ok(out);
+                }
+            }
+        }
         self.pos += 1;
         let mut out = Vec::new();
         let mut high: Option<u8> = None;
@@ -537,6 +558,33 @@ mod tests {
             Object::String(b"No\x70".to_vec())
         );
         assert_eq!(parse(b"/A#20B#").unwrap(), Object::Name(b"A B#".to_vec()));
+    }
+
+    /// The fast path (an unbroken even run of digits) and the general one agree.
+    #[test]
+    fn hex_strings_fast_and_general() {
+        let long: Vec<u8> = b"<"
+            .iter()
+            .chain(&[b'a'; 20_000])
+            .chain(b">")
+            .copied()
+            .collect();
+        assert_eq!(parse(&long).unwrap(), Object::String(vec![0xaa; 10_000]));
+        assert_eq!(parse(b"<>").unwrap(), Object::String(Vec::new()));
+        assert_eq!(parse(b"<0aFf>").unwrap(), Object::String(vec![0x0a, 0xff]));
+        assert_eq!(
+            parse(b"<0a F\nf>").unwrap(),
+            Object::String(vec![0x0a, 0xff])
+        );
+        assert_eq!(parse(b"<0aF>").unwrap(), Object::String(vec![0x0a, 0xf0]));
+        assert!(parse(b"<0aFg>").is_err());
+        assert!(parse(b"<0aFf").is_err());
+        let mut lexer = Lexer::new(b"<0aff> 12", 0, Origin::File, 8);
+        assert_eq!(
+            lexer.object(true).unwrap(),
+            Object::String(vec![0x0a, 0xff])
+        );
+        assert_eq!(lexer.object(true).unwrap(), Object::Int(12));
     }
 
     #[test]
