@@ -21,12 +21,6 @@ pub(crate) struct SignedRange {
 }
 
 impl SignedRange {
-    /// The two signed parts of the file.
-    pub fn parts<'b>(&self, bytes: &'b [u8]) -> [&'b [u8]; 2] {
-        let [a, b, c, d] = self.byte_range;
-        [&bytes[a..a + b], &bytes[c..c + d]]
-    }
-
     pub fn end(&self) -> usize {
         self.byte_range[2] + self.byte_range[3]
     }

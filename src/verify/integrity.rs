@@ -4,6 +4,7 @@
 //! type, message digest, signing-certificate-v2; no signing time). Trust and time are left to
 //! `trust` and `timestamp`.
 
+use super::digests::FileDigests;
 use crate::sign::DigestAlgorithm;
 use crate::sign::cms::{self, EssCertificateCheck, ParsedSignedData};
 
@@ -44,7 +45,11 @@ pub(crate) fn der_element(bytes: &[u8]) -> Option<&[u8]> {
 }
 
 /// Checks a CAdES-detached (or adbe.pkcs7.detached) SignedData over the signed parts.
-pub(crate) fn check_cades(contents: &[u8], parts: [&[u8]; 2]) -> Result<Integrity, Finding> {
+pub(crate) fn check_cades(
+    contents: &[u8],
+    byte_range: [usize; 4],
+    digests: &FileDigests<'_>,
+) -> Result<Integrity, Finding> {
     let der = der_element(contents).ok_or_else(|| Finding::CmsUnreadable {
         detail: "/Contents does not hold a DER-encoded structure".into(),
     })?;
@@ -60,7 +65,7 @@ pub(crate) fn check_cades(contents: &[u8], parts: [&[u8]; 2]) -> Result<Integrit
             ),
         });
     }
-    let digest = parsed.digest_algorithm.digest_parts(&parts);
+    let digest = digests.digest(parsed.digest_algorithm, byte_range);
     let intact = parsed.message_digest.as_deref() == Some(digest.as_slice());
     let mut integrity = Integrity {
         intact,

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::VerifyOptions;
 use super::byte_range::{self, SignedRange};
 use super::changes::{self, RevisionChanges};
+use super::digests::FileDigests;
 use super::evidence;
 use super::fields::{self, Field, decode_text};
 use super::integrity;
@@ -25,6 +26,8 @@ use crate::sign::cms::ID_AA_SIGNATURE_TIME_STAMP_TOKEN;
 /// Everything about the file that each signature's verdict draws on.
 struct FileFacts<'d, 'a> {
     doc: &'d Document<'a>,
+    /// The file's SHA-256 and each signed range's, from one pass.
+    digests: FileDigests<'d>,
     /// Changes of each revision against the one before (index 0 unused).
     revisions: Vec<RevisionChanges>,
     evidence: Evidence,
@@ -47,16 +50,6 @@ pub(super) fn judge(doc: &Document<'_>, options: &VerifyOptions<'_>) -> Report {
     let revisions = std::iter::once(RevisionChanges::default())
         .chain((1..=last).map(|index| changes::revision_changes(doc, index)))
         .collect();
-    let facts = FileFacts {
-        doc,
-        revisions,
-        evidence: evidence::dss(&newest),
-        context: TrustContext {
-            anchors: &options.trust_anchors,
-            now: options.now,
-            fetcher: options.fetcher,
-        },
-    };
     let mut candidates: Vec<Candidate> = fields::fields(&newest)
         .into_iter()
         .filter(|f| f.is_signature())
@@ -83,6 +76,22 @@ pub(super) fn judge(doc: &Document<'_>, options: &VerifyOptions<'_>) -> Report {
             })
         })
         .collect();
+    let facts = FileFacts {
+        doc,
+        revisions,
+        digests: FileDigests::new(
+            bytes,
+            candidates
+                .iter()
+                .filter_map(|c| c.range.as_ref().ok().map(|r| r.byte_range)),
+        ),
+        evidence: evidence::dss(&newest),
+        context: TrustContext {
+            anchors: &options.trust_anchors,
+            now: options.now,
+            fetcher: options.fetcher,
+        },
+    };
     // Revision order; malformed ones last, in field order.
     candidates.sort_by_key(|c| c.range.as_ref().map_or(usize::MAX, SignedRange::end));
 
@@ -94,7 +103,7 @@ pub(super) fn judge(doc: &Document<'_>, options: &VerifyOptions<'_>) -> Report {
             let range = c.range.as_ref().ok()?;
             let checked = timestamp::check(
                 &range.contents,
-                &range.parts(bytes),
+                &|digest| facts.digests.digest(digest, range.byte_range),
                 &facts.evidence,
                 &facts.context,
             );
@@ -135,7 +144,7 @@ pub(super) fn judge(doc: &Document<'_>, options: &VerifyOptions<'_>) -> Report {
     };
     Report {
         schema: SCHEMA,
-        sha256: hex(&openssl::sha::sha256(bytes)),
+        sha256: hex(&facts.digests.file_sha256()),
         size: bytes.len() as u64,
         revisions: doc.revisions().len(),
         validation_time: options.now,
@@ -296,7 +305,7 @@ fn judge_document_timestamp(
         None => {
             fresh = timestamp::check(
                 &range.contents,
-                &range.parts(facts.doc.bytes()),
+                &|digest| facts.digests.digest(digest, range.byte_range),
                 &facts.evidence,
                 &facts.context,
             );
@@ -366,7 +375,8 @@ fn judge_signature(
         );
         return;
     }
-    let integrity = match integrity::check_cades(&range.contents, range.parts(facts.doc.bytes())) {
+    let integrity = match integrity::check_cades(&range.contents, range.byte_range, &facts.digests)
+    {
         Ok(integrity) => integrity,
         Err(finding) => {
             fail(
@@ -398,7 +408,12 @@ fn judge_signature(
         .unsigned_attribute(ID_AA_SIGNATURE_TIME_STAMP_TOKEN)
         .and_then(|a| a.values.first())
         .map(|token| {
-            timestamp::check(token, &[&parsed.signature], &facts.evidence, &facts.context)
+            timestamp::check(
+                token,
+                &|digest| digest.digest(&parsed.signature),
+                &facts.evidence,
+                &facts.context,
+            )
         });
     let signed_revision = range.revision.unwrap_or(usize::MAX);
     let proof = signature_timestamp

@@ -7,6 +7,7 @@
 
 mod byte_range;
 mod changes;
+mod digests;
 mod evidence;
 mod fields;
 mod integrity;

@@ -5,6 +5,7 @@
 
 use crate::pki::chain::{ParsedCertificate, Purpose};
 use crate::pki::tsa::{self, TstInfo};
+use crate::sign::DigestAlgorithm;
 use crate::sign::cms;
 
 use super::integrity::der_element;
@@ -43,7 +44,7 @@ impl CheckedTimestamp {
 /// Checks `token` (DER, possibly zero-padded) as a timestamp over the concatenated `parts`.
 pub(crate) fn check(
     token: &[u8],
-    parts: &[&[u8]],
+    imprint_of: &dyn Fn(DigestAlgorithm) -> Vec<u8>,
     evidence: &Evidence,
     context: &TrustContext<'_>,
 ) -> CheckedTimestamp {
@@ -78,7 +79,7 @@ pub(crate) fn check(
         checked.info = Some(info);
         return checked;
     };
-    let imprint = digest.digest_parts(parts);
+    let imprint = imprint_of(digest);
     checked.info = Some(info);
     match tsa::verify_token(token, digest, &imprint) {
         Ok(verified) => {

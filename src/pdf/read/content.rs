@@ -107,7 +107,7 @@ fn inline_image(lexer: &mut Lexer<'_>, start: usize) -> Result<Stream> {
     lexer.pos = i + 2;
     Ok(Stream {
         dict,
-        raw: data[data_start..end.max(data_start)].to_vec(),
+        raw: std::sync::Arc::from(&data[data_start..end.max(data_start)]),
         data_offset: data_start,
         length_fallback: false,
     })
@@ -151,7 +151,7 @@ mod tests {
         let Object::Stream(image) = &ops[8].operands[0] else {
             panic!("inline image");
         };
-        assert_eq!(image.raw, [0, 255]);
+        assert_eq!(&*image.raw, [0, 255]);
         assert_eq!(image.dict.get("W"), Some(&Object::Int(2)));
     }
 

@@ -34,10 +34,9 @@ pub struct Document<'a> {
     /// Object streams (by offset) being decoded right now: an object stream whose /Filter lives in an
     /// object stream being loaded would otherwise recurse without end.
     loading: Mutex<Vec<usize>>,
-    /// Objects already parsed, by number and file offset (the bytes never change). Streams
-    /// are left out, so a scan's images are not held twice. Comparing revisions reads the
-    /// same objects — a signature dictionary with tens of kilobytes of /Contents — again and
-    /// again.
+    /// Objects already parsed, by number and file offset (the bytes never change): comparing
+    /// revisions reads the same objects — a signature dictionary with tens of kilobytes of
+    /// /Contents, a page's scanned image — again and again.
     parsed: Mutex<HashMap<(ObjectId, usize), Object>>,
 }
 
@@ -195,15 +194,14 @@ impl<'a> Document<'a> {
         if found != id {
             return Err(mismatch);
         }
-        if !matches!(object, Object::Stream(_)) {
-            let mut parsed = self
-                .parsed
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            // A bound, so a file of a million tiny objects cannot grow the cache without end.
-            if parsed.len() < MAX_CACHED_OBJECTS {
-                parsed.insert((id, offset), object.clone());
-            }
+        let mut parsed = self
+            .parsed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A bound, so a file of a million tiny objects cannot grow the cache without end;
+        // streams share their data with the cache, so it costs no copy.
+        if parsed.len() < MAX_CACHED_OBJECTS {
+            parsed.insert((id, offset), object.clone());
         }
         Ok(object)
     }

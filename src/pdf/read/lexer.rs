@@ -477,7 +477,7 @@ impl<'a> Lexer<'a> {
                 (end, true)
             }
         };
-        let raw = self.data[data_start..end].to_vec();
+        let raw: std::sync::Arc<[u8]> = std::sync::Arc::from(&self.data[data_start..end]);
         self.pos = end;
         self.keyword(b"endstream");
         Ok((
@@ -622,7 +622,7 @@ mod tests {
             .unwrap();
         assert_eq!(id, ObjectId::new(7, 0));
         let s = obj.as_stream().unwrap();
-        assert_eq!(s.raw, b"abc");
+        assert_eq!(&*s.raw, b"abc");
         assert!(s.length_fallback);
         let good = b"7 0 obj <</Length 3>> stream\nabc\nendstream endobj";
         let (_, obj) = Lexer::new(good, 0, Origin::File, 8)

@@ -184,7 +184,8 @@ impl Dictionary {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stream {
     pub dict: Dictionary,
-    pub raw: Vec<u8>,
+    /// Shared, so a parsed stream can be kept and handed out again without copying its data.
+    pub raw: std::sync::Arc<[u8]>,
     /// Where the data starts in the file (or in the decoded object stream it came from,
     /// which cannot happen for streams: §7.5.7 forbids streams in object streams).
     pub data_offset: usize,
