@@ -36,6 +36,24 @@ impl Default for HttpFetcher {
     }
 }
 
+/// kyso's HTTP agent: native TLS with the platform's roots, one `timeout` for the whole
+/// exchange, status codes returned rather than raised (callers report them with the URL),
+/// at most `max_redirects` redirects, and a `kyso/<version>` User-Agent.
+pub fn agent(timeout: Duration, max_redirects: u32) -> Agent {
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::NativeTls)
+        .root_certs(RootCerts::PlatformVerifier)
+        .build();
+    let config = Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .max_redirects(max_redirects)
+        .user_agent(concat!("kyso/", env!("CARGO_PKG_VERSION")))
+        .tls_config(tls)
+        .build();
+    Agent::new_with_config(config)
+}
+
 impl HttpFetcher {
     /// A fetcher with [`TIMEOUT`] and [`MAX_BODY`].
     pub fn new() -> HttpFetcher {
@@ -43,20 +61,8 @@ impl HttpFetcher {
     }
 
     pub fn with_limits(timeout: Duration, limit: u64) -> HttpFetcher {
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::NativeTls)
-            .root_certs(RootCerts::PlatformVerifier)
-            .build();
-        let config = Agent::config_builder()
-            .timeout_global(Some(timeout))
-            // Status codes are reported by us, with the URL.
-            .http_status_as_error(false)
-            .max_redirects(5)
-            .user_agent(concat!("kyso/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
-            .build();
         HttpFetcher {
-            agent: Agent::new_with_config(config),
+            agent: agent(timeout, 5),
             timeout,
             limit,
         }

@@ -20,7 +20,6 @@ use std::time::Duration;
 use base64ct::{Base64, Encoding};
 use serde_json::{Value, json};
 use ureq::Agent;
-use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 use super::Secret;
 use crate::sign::{DigestAlgorithm, SignatureScheme};
@@ -76,20 +75,9 @@ impl CscClient {
         timeout: Duration,
     ) -> Result<CscClient, CscClientError> {
         let base = check_base_url(base_url)?;
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::NativeTls)
-            .root_certs(RootCerts::PlatformVerifier)
-            .build();
-        let config = Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            // A redirected POST would carry the credentials somewhere else.
-            .max_redirects(0)
-            .user_agent(concat!("kyso/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
-            .build();
         Ok(CscClient {
-            agent: Agent::new_with_config(config),
+            // No redirects: a redirected POST would carry the credentials somewhere else.
+            agent: crate::net::agent(timeout, 0),
             base,
             version,
             timeout,

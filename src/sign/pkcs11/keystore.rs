@@ -17,7 +17,7 @@ use cryptoki::session::Session;
 use cryptoki::types::Ulong;
 
 use super::signer::{KeyProtection, digest_info_prefix, read_protection};
-use super::{Pkcs11Error, context, find_token, lock, login, token_error};
+use super::{Pkcs11Error, context, find_token, lock, login, signing_key_attributes, token_error};
 use crate::sign::algorithm::ecdsa_raw_to_der;
 use crate::sign::{DigestAlgorithm, KeyKind, SignatureScheme};
 
@@ -158,28 +158,20 @@ impl KeyStore {
         let session = self.pool.take();
         self.refuse_taken(&session, label, id)?;
 
-        let common = [
-            Attribute::Token(true),
+        let naming = [
             Attribute::Id(id.to_vec()),
             Attribute::Label(label.as_bytes().to_vec()),
         ];
         let mut public = vec![
+            Attribute::Token(true),
             Attribute::Private(false),
             Attribute::Verify(true),
             Attribute::Encrypt(false),
             Attribute::Wrap(false),
         ];
-        let mut private = vec![
-            Attribute::Private(true),
-            Attribute::Sensitive(true),
-            Attribute::Extractable(false),
-            Attribute::Sign(true),
-            Attribute::Decrypt(false),
-            Attribute::Unwrap(false),
-            Attribute::Derive(false),
-        ];
-        public.extend(common.iter().cloned());
-        private.extend(common);
+        let mut private = signing_key_attributes();
+        public.extend(naming.iter().cloned());
+        private.extend(naming);
         let mechanism = match spec {
             HsmKeySpec::Rsa2048 | HsmKeySpec::Rsa3072 => {
                 let bits: u64 = if spec == HsmKeySpec::Rsa2048 {

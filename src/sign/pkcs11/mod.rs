@@ -121,6 +121,22 @@ pub enum Pkcs11Error {
     },
 }
 
+/// What makes a private key a signing key kyso trusts on a token (PKCS#11 v2.40 §4.9): kept
+/// on the token and private, sensitive and never extractable, able to sign and nothing else.
+fn signing_key_attributes() -> Vec<cryptoki::object::Attribute> {
+    use cryptoki::object::Attribute;
+    vec![
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::Sign(true),
+        Attribute::Decrypt(false),
+        Attribute::Unwrap(false),
+        Attribute::Derive(false),
+    ]
+}
+
 fn token_error(context: &'static str) -> impl Fn(CkError) -> Pkcs11Error {
     move |e| Pkcs11Error::Token {
         context,

@@ -11,7 +11,7 @@ use openssl::pkey::{Id, PKey};
 use openssl::x509::X509;
 
 use super::signer::find_private_key;
-use super::{Pkcs11Error, context, find_token, lock, login, token_error};
+use super::{Pkcs11Error, context, find_token, lock, login, signing_key_attributes, token_error};
 use crate::sign::{DigestAlgorithm, KeyKind};
 
 /// Initializes the first free slot's token as `label` with a security officer PIN and a user
@@ -88,19 +88,9 @@ pub fn import_key(
     let key = PKey::private_key_from_pkcs8(private_key_pkcs8_der)
         .map_err(|source| Pkcs11Error::ImportKey { source })?;
     let label = Attribute::Label(key_label.as_bytes().to_vec());
-    let mut private = vec![
-        Attribute::Class(ObjectClass::PRIVATE_KEY),
-        Attribute::Token(true),
-        Attribute::Private(true),
-        Attribute::Sensitive(true),
-        Attribute::Extractable(false),
-        Attribute::Sign(true),
-        Attribute::Decrypt(false),
-        Attribute::Unwrap(false),
-        Attribute::Derive(false),
-        label.clone(),
-        Attribute::Id(id.to_vec()),
-    ];
+    let mut private = vec![Attribute::Class(ObjectClass::PRIVATE_KEY)];
+    private.extend(signing_key_attributes());
+    private.extend([label.clone(), Attribute::Id(id.to_vec())]);
     let mut public = vec![
         Attribute::Class(ObjectClass::PUBLIC_KEY),
         Attribute::Token(true),
