@@ -146,28 +146,11 @@ pub(crate) struct ParsedCertificate {
 impl ParsedCertificate {
     /// Decodes `der`, reusing the decoding of the last few hundred certificates seen.
     pub fn from_der(der: &[u8]) -> Result<ParsedCertificate, der::Error> {
-        use std::collections::HashMap;
-        use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-        const CAPACITY: usize = 512;
-        static DECODED: OnceLock<Mutex<HashMap<Vec<u8>, Arc<Certificate>>>> = OnceLock::new();
-        let decoded = DECODED.get_or_init(Default::default);
-        let known = decoded
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(der)
-            .cloned();
-        let cert = match known {
-            Some(cert) => cert,
-            None => {
-                let cert = Arc::new(Certificate::from_der(der)?);
-                let mut decoded = decoded.lock().unwrap_or_else(PoisonError::into_inner);
-                if decoded.len() >= CAPACITY {
-                    decoded.clear();
-                }
-                decoded.insert(der.to_vec(), Arc::clone(&cert));
-                cert
-            }
-        };
+        static DECODED: super::remembered::ByDer<std::sync::Arc<Certificate>> =
+            super::remembered::ByDer::new(512);
+        let cert = DECODED.get_or_decode(der, |der| {
+            Certificate::from_der(der).map(std::sync::Arc::new)
+        })?;
         Ok(ParsedCertificate {
             der: der.to_vec(),
             cert,

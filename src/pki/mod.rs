@@ -11,6 +11,7 @@ pub mod identity;
 pub mod key;
 pub mod ocsp;
 pub mod profile;
+pub(crate) mod remembered;
 pub mod revocation;
 mod signature;
 pub mod tsa;

@@ -12,6 +12,8 @@ use openssl::pkey::{Id, PKey, Public};
 use openssl::rsa::Padding;
 use openssl::sign::{RsaPssSaltlen, Verifier};
 use spki::AlgorithmIdentifierOwned;
+
+use super::remembered::ByDer;
 /// Why a signature over a certificate, CRL or OCSP response does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -101,25 +103,10 @@ pub(crate) fn verify_signature(
 /// decoder context for every `d2i` of a key, which costs more than verifying an RSA signature,
 /// and a verifier sees the same CA, TSA and OCSP keys over and over.
 fn public_key(spki_der: &[u8]) -> Result<PKey<Public>, SignatureError> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock, PoisonError};
-    const CAPACITY: usize = 512;
-    static KEYS: OnceLock<Mutex<HashMap<Vec<u8>, PKey<Public>>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(Default::default);
-    if let Some(key) = keys
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(spki_der)
-    {
-        return Ok(key.clone());
-    }
-    let key = PKey::public_key_from_der(spki_der).map_err(|_| SignatureError::MalformedKey)?;
-    let mut keys = keys.lock().unwrap_or_else(PoisonError::into_inner);
-    if keys.len() >= CAPACITY {
-        keys.clear();
-    }
-    keys.insert(spki_der.to_vec(), key.clone());
-    Ok(key)
+    static KEYS: ByDer<PKey<Public>> = ByDer::new(512);
+    KEYS.get_or_decode(spki_der, |der| {
+        PKey::public_key_from_der(der).map_err(|_| SignatureError::MalformedKey)
+    })
 }
 
 fn run_verifier(

@@ -20,6 +20,7 @@ use super::view::RevisionView;
 use crate::pdf::read::{Dictionary, Document, Object};
 use crate::pki::SubjectName;
 use crate::pki::chain::{self as pki_chain, ParsedCertificate, Purpose};
+use crate::pki::remembered::ByDer;
 use crate::sign::SignatureScheme;
 use crate::sign::cms::ID_AA_SIGNATURE_TIME_STAMP_TOKEN;
 
@@ -699,27 +700,15 @@ fn signer_report(certificate: &[u8], chain: Option<&ChainOutcome>) -> SignerRepo
 /// certificates: OpenSSL 3 decodes the public key whenever it parses a certificate, which
 /// costs more than the rest of the report, and a verifier meets the same signers again.
 fn subject_name(certificate: &[u8]) -> Option<SubjectName> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock, PoisonError};
-    const CAPACITY: usize = 512;
-    static NAMES: OnceLock<Mutex<HashMap<Vec<u8>, Option<SubjectName>>>> = OnceLock::new();
-    let names = NAMES.get_or_init(Default::default);
-    if let Some(name) = names
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(certificate)
-    {
-        return name.clone();
-    }
-    let name = X509::from_der(certificate)
-        .ok()
-        .and_then(|x| SubjectName::from_x509_name(x.subject_name()).ok());
-    let mut names = names.lock().unwrap_or_else(PoisonError::into_inner);
-    if names.len() >= CAPACITY {
-        names.clear();
-    }
-    names.insert(certificate.to_vec(), name.clone());
-    name
+    static NAMES: ByDer<Option<SubjectName>> = ByDer::new(512);
+    let decoded = NAMES.get_or_decode(certificate, |der| {
+        Ok::<_, std::convert::Infallible>(
+            X509::from_der(der)
+                .ok()
+                .and_then(|x| SubjectName::from_x509_name(x.subject_name()).ok()),
+        )
+    });
+    decoded.unwrap_or_else(|never| match never {})
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -73,29 +73,15 @@ pub fn verify_signature_value(
 /// certificates: parsing a certificate and decoding its key through OpenSSL 3's decoders
 /// costs more than the signature check, and a verifier meets the same signers again.
 pub(crate) fn public_key(certificate_der: &[u8]) -> Result<PKey<Public>, CmsError> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock, PoisonError};
-    const CAPACITY: usize = 512;
-    static KEYS: OnceLock<Mutex<HashMap<Vec<u8>, PKey<Public>>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(Default::default);
-    if let Some(key) = keys
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(certificate_der)
-    {
-        return Ok(key.clone());
-    }
-    let openssl = CmsError::openssl("reading the signer's certificate");
-    let key = X509::from_der(certificate_der)
-        .map_err(openssl)?
-        .public_key()
-        .map_err(openssl)?;
-    let mut keys = keys.lock().unwrap_or_else(PoisonError::into_inner);
-    if keys.len() >= CAPACITY {
-        keys.clear();
-    }
-    keys.insert(certificate_der.to_vec(), key.clone());
-    Ok(key)
+    static KEYS: crate::pki::remembered::ByDer<PKey<Public>> =
+        crate::pki::remembered::ByDer::new(512);
+    KEYS.get_or_decode(certificate_der, |der| {
+        let openssl = CmsError::openssl("reading the signer's certificate");
+        X509::from_der(der)
+            .map_err(openssl)?
+            .public_key()
+            .map_err(openssl)
+    })
 }
 
 /// The kind of key a certificate certifies.
