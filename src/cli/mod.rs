@@ -7,6 +7,7 @@ mod digitize;
 mod pki;
 mod serve;
 mod sign;
+mod token;
 mod verify;
 
 use std::io::Write as _;
@@ -52,6 +53,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Remote-signing CA operations: enroll a citizen, unlock a credential, show the outbox.
     Ca(ca::CaCommandArgs),
+    /// API tokens of the dossier service: issue one for a role, or revoke one.
+    Token(token::TokenArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -63,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Pki(args) => pki::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Ca(args) => ca::run(args),
+        Command::Token(args) => token::run(args),
     }
 }
 

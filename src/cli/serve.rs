@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// KYSO_TRUST_DIR. Default: the PKI folder's trust/ when there is one.
     #[arg(long, value_name = "PEM|DIR")]
     trust: Vec<PathBuf>,
+    /// Requests per minute per client address on the public routes (verify, citizen login);
+    /// 0 turns the limit off (when a reverse proxy limits instead).
+    #[arg(long, value_name = "N", default_value_t = 600)]
+    rate_limit: u32,
     /// Turn remote signing (/csc/) off.
     #[arg(long)]
     no_remote_signing: bool,
@@ -182,6 +186,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
             trust: trust.map(Arc::new),
             csc,
             verify: Some(verify),
+            rate_limit: kyso::server::api::limit::RateLimit::per_minute(args.rate_limit),
         };
         server::serve(listener, state, server::shutdown_signal())
             .await

@@ -1,6 +1,7 @@
 //! The HTTP service behind `kyso serve`: the axum application, its shared state and graceful
 //! shutdown. Route modules each offer a `router()`; the work itself is left to the library.
 
+pub mod api;
 pub mod csc;
 mod health;
 mod trust;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub csc: Option<Arc<csc::CscState>>,
     /// `POST /api/verify` with the server's trust anchors; `None` turns it off.
     pub verify: Option<Arc<verify::VerifyService>>,
+    /// Requests per minute per client address on the public routes (verify, login).
+    pub rate_limit: Arc<api::limit::RateLimit>,
 }
 
 impl AppState {
@@ -42,7 +45,16 @@ impl AppState {
             trust: None,
             csc: None,
             verify: None,
+            rate_limit: api::limit::RateLimit::per_minute(0),
         }
+    }
+
+    /// The data folder: the database's folder, where blobs are kept too.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.store
+            .path()
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
     }
 }
 
@@ -52,7 +64,8 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(trust::router())
         .merge(csc::router())
-        .merge(verify::router())
+        .merge(verify::router(&state))
+        .merge(api::router())
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
         .with_state(state)
 }
@@ -64,9 +77,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM, the signals a terminal and a service manager send.

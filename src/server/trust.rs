@@ -369,10 +369,8 @@ mod tests {
     ) -> (StatusCode, String, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
         let state = AppState {
-            store: Store::open(dir.path()).unwrap(),
             trust: trust.map(Arc::new),
-            csc: None,
-            verify: None,
+            ..AppState::new(Store::open(dir.path()).unwrap())
         };
         let response = app(state).oneshot(request).await.unwrap();
         let status = response.status();

@@ -45,16 +45,30 @@ impl VerifyService {
     }
 }
 
-pub fn router() -> Router<AppState> {
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(verify))]
+pub struct Api;
+
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/verify", post(verify))
         .layer(DefaultBodyLimit::max(MAX_PDF_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.rate_limit),
+            super::api::limit::enforce,
+        ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VerifyQuery {
+    /// `json` (default): the report, schema `kyso.verify/1`; `text`: the report in words.
+    #[param(pattern = "^(json|text)$")]
     format: Option<String>,
+    /// Language of the words: `vi` (default) or `en`.
+    #[param(pattern = "^(vi|en)$")]
     lang: Option<String>,
+    /// Do not fetch revocation data; judge with what the file carries.
     offline: Option<bool>,
 }
 
@@ -66,6 +80,21 @@ fn problem(status: StatusCode, code: &str, detail: impl Into<String>) -> Respons
         .into_response()
 }
 
+/// Verify every signature and timestamp of a PDF (public, no token).
+#[utoipa::path(post, path = "/api/verify", tag = "verify",
+    params(VerifyQuery),
+    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    responses(
+        (status = 200, description = "The report (JSON, or text/plain with format=text)",
+            body = serde_json::Value),
+        (status = 400, description = "A malformed parameter", body = super::api::Problem),
+        (status = 413, description = "Larger than 64 MiB", body = super::api::Problem),
+        (status = 415, description = "Not sent as a PDF", body = super::api::Problem),
+        (status = 422, description = "Not a PDF, or one that cannot be evaluated",
+            body = super::api::Problem),
+        (status = 429, description = "Too many requests from this address",
+            body = super::api::Problem),
+    ))]
 async fn verify(
     State(state): State<AppState>,
     Query(query): Query<VerifyQuery>,

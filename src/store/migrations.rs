@@ -89,6 +89,92 @@ pub const MIGRATIONS: &[Migration] = &[
               PRIMARY KEY (issuer_sha256, serial)
           ) STRICT;",
     },
+    Migration {
+        version: 4,
+        name: "dossier_service",
+        // The dossier service: API tokens (only their SHA-256 kept), dossiers, their documents
+        // and each document's versions (every signature makes a new version; the bytes live
+        // in the content-addressed blob folder, named by SHA-256), the uploads of a scan job,
+        // the jobs themselves (durable: a restart picks up what was queued or running), and
+        // the OCR text of every page for full-text search.
+        sql: "CREATE TABLE api_tokens (
+              id          TEXT PRIMARY KEY NOT NULL,
+              token_hash  TEXT NOT NULL UNIQUE,
+              role        TEXT NOT NULL CHECK (role IN ('counter', 'officer', 'citizen', 'admin')),
+              name        TEXT NOT NULL,
+              cccd        TEXT,
+              expires_at  INTEGER,
+              created_at  TEXT NOT NULL,
+              CHECK (role <> 'citizen' OR cccd IS NOT NULL)
+          ) STRICT;
+          CREATE TABLE dossiers (
+              id              TEXT PRIMARY KEY NOT NULL,
+              code            TEXT NOT NULL UNIQUE,
+              procedure_code  TEXT NOT NULL,
+              applicant_name  TEXT NOT NULL,
+              applicant_cccd  TEXT NOT NULL,
+              created_by      TEXT NOT NULL,
+              created_at      TEXT NOT NULL
+          ) STRICT;
+          CREATE INDEX dossiers_by_cccd ON dossiers (applicant_cccd);
+          CREATE TABLE documents (
+              id          TEXT PRIMARY KEY NOT NULL,
+              dossier_id  TEXT NOT NULL REFERENCES dossiers (id),
+              kind        TEXT NOT NULL CHECK (kind IN ('digitized', 'result', 'reused')),
+              title       TEXT NOT NULL,
+              pages       INTEGER NOT NULL,
+              source      TEXT,
+              created_at  TEXT NOT NULL
+          ) STRICT;
+          CREATE INDEX documents_by_dossier ON documents (dossier_id);
+          CREATE TABLE document_versions (
+              document_id TEXT NOT NULL REFERENCES documents (id),
+              version     INTEGER NOT NULL CHECK (version > 0),
+              sha256      TEXT NOT NULL,
+              size        INTEGER NOT NULL,
+              action      TEXT NOT NULL,
+              actor       TEXT NOT NULL,
+              created_at  TEXT NOT NULL,
+              PRIMARY KEY (document_id, version)
+          ) STRICT;
+          CREATE TABLE uploads (
+              id          TEXT PRIMARY KEY NOT NULL,
+              dossier_id  TEXT NOT NULL REFERENCES dossiers (id),
+              name        TEXT NOT NULL,
+              sha256      TEXT NOT NULL,
+              size        INTEGER NOT NULL,
+              created_at  TEXT NOT NULL
+          ) STRICT;
+          CREATE TABLE jobs (
+              id           TEXT PRIMARY KEY NOT NULL,
+              kind         TEXT NOT NULL CHECK (kind IN ('digitize')),
+              dossier_id   TEXT NOT NULL REFERENCES dossiers (id),
+              state        TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+              attempts     INTEGER NOT NULL DEFAULT 0,
+              pages_done   INTEGER NOT NULL DEFAULT 0,
+              pages_total  INTEGER,
+              params       TEXT NOT NULL,
+              document_id  TEXT REFERENCES documents (id),
+              error        TEXT,
+              created_by   TEXT NOT NULL,
+              created_at   TEXT NOT NULL,
+              updated_at   TEXT NOT NULL
+          ) STRICT;
+          CREATE INDEX jobs_by_state ON jobs (state, created_at);
+          CREATE TABLE job_uploads (
+              job_id     TEXT NOT NULL REFERENCES jobs (id),
+              position   INTEGER NOT NULL,
+              upload_id  TEXT NOT NULL REFERENCES uploads (id),
+              PRIMARY KEY (job_id, position)
+          ) STRICT;
+          CREATE VIRTUAL TABLE page_text USING fts5 (
+              text,
+              dossier_id UNINDEXED,
+              document_id UNINDEXED,
+              page UNINDEXED,
+              tokenize = 'unicode61 remove_diacritics 2'
+          );",
+    },
 ];
 
 const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

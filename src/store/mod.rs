@@ -3,7 +3,9 @@
 //! what is stored is decided by the callers.
 
 pub mod audit;
+pub mod blobs;
 pub mod csc;
+pub mod dossiers;
 mod migrations;
 
 use std::path::{Path, PathBuf};

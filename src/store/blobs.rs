@@ -1,0 +1,151 @@
+//! Content-addressed files: every upload and every document version is stored once under
+//! `blobs/<first two hex digits>/<SHA-256 in hex>` in the data folder, written to a temporary
+//! file, synced and renamed into place, and checked against its name whenever it is read.
+//! The database only ever refers to a blob after it is durable.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Why a blob could not be stored or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlobError {
+    #[error("cannot write to the blob folder {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the stored file {sha256} is missing")]
+    Missing { sha256: String },
+    #[error("cannot read the stored file {sha256}")]
+    Read {
+        sha256: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the stored file {sha256} is corrupt: its content no longer matches its hash")]
+    Corrupt { sha256: String },
+    #[error("{0:?} is not a SHA-256 in lower-case hex")]
+    BadName(String),
+}
+
+/// The blob folder of a data folder.
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+impl BlobStore {
+    /// `data_dir/blobs`, created on first write.
+    pub fn new(data_dir: &Path) -> BlobStore {
+        BlobStore {
+            root: data_dir.join("blobs"),
+        }
+    }
+
+    /// SHA-256 of `bytes` in lower-case hex: the name a blob is stored under.
+    pub fn name_of(bytes: &[u8]) -> String {
+        to_hex(&openssl::sha::sha256(bytes))
+    }
+
+    fn path_of(&self, sha256: &str) -> Result<PathBuf, BlobError> {
+        let valid = sha256.len() == 64
+            && sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !valid {
+            return Err(BlobError::BadName(sha256.to_owned()));
+        }
+        Ok(self.root.join(&sha256[..2]).join(sha256))
+    }
+
+    /// Stores `bytes` durably and returns their name. Storing the same bytes again is cheap
+    /// and harmless; a damaged earlier copy is replaced.
+    pub fn put(&self, bytes: &[u8]) -> Result<String, BlobError> {
+        let sha256 = Self::name_of(bytes);
+        let path = self.path_of(&sha256)?;
+        if let Ok(existing) = std::fs::read(&path)
+            && Self::name_of(&existing) == sha256
+        {
+            return Ok(sha256);
+        }
+        let folder = path.parent().unwrap_or(&self.root).to_owned();
+        let failed = |source| BlobError::Write {
+            path: folder.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&folder).map_err(failed)?;
+        let mut file = tempfile::NamedTempFile::new_in(&folder).map_err(failed)?;
+        file.write_all(bytes).map_err(failed)?;
+        file.as_file().sync_all().map_err(failed)?;
+        file.persist(&path).map_err(|e| failed(e.error))?;
+        // The rename is durable only once the folder itself is synced.
+        std::fs::File::open(&folder)
+            .and_then(|dir| dir.sync_all())
+            .map_err(failed)?;
+        Ok(sha256)
+    }
+
+    /// The bytes stored as `sha256`, after checking they still hash to it.
+    pub fn get(&self, sha256: &str) -> Result<Vec<u8>, BlobError> {
+        let path = self.path_of(sha256)?;
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(BlobError::Missing {
+                    sha256: sha256.to_owned(),
+                });
+            }
+            Err(source) => {
+                return Err(BlobError::Read {
+                    sha256: sha256.to_owned(),
+                    source,
+                });
+            }
+        };
+        if Self::name_of(&bytes) != sha256 {
+            return Err(BlobError::Corrupt {
+                sha256: sha256.to_owned(),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_once_reads_back_and_detects_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::new(dir.path());
+        let name = blobs.put(b"trang 1").unwrap();
+        assert_eq!(name, BlobStore::name_of(b"trang 1"));
+        assert_eq!(blobs.put(b"trang 1").unwrap(), name);
+        assert_eq!(blobs.get(&name).unwrap(), b"trang 1");
+
+        let path = dir.path().join("blobs").join(&name[..2]).join(&name);
+        std::fs::write(&path, b"trang 2").unwrap();
+        assert!(matches!(blobs.get(&name), Err(BlobError::Corrupt { .. })));
+        // Storing the same content again repairs the damaged copy.
+        blobs.put(b"trang 1").unwrap();
+        assert_eq!(blobs.get(&name).unwrap(), b"trang 1");
+
+        let absent = BlobStore::name_of(b"absent");
+        assert!(matches!(blobs.get(&absent), Err(BlobError::Missing { .. })));
+        assert!(matches!(
+            blobs.get("../../etc/passwd"),
+            Err(BlobError::BadName(_))
+        ));
+    }
+}
