@@ -14,9 +14,9 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := build-essential pkg-config clang libclang-dev libssl-dev libsqlite3-dev \
 	liblcms2-dev libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-vie \
 	tesseract-ocr-eng softhsm2 opensc poppler-utils qpdf openssl fonts-liberation2 \
-	fonts-noto-core python3-venv ghostscript
+	fonts-noto-core python3-venv ghostscript chromium
 
-.PHONY: help deps debian-deps python-deps build release run test lint check-format clean
+.PHONY: help deps debian-deps python-deps browser-deps build release run test lint check-format clean
 
 help:
 	@echo "make run   - install dependencies, build and serve on http://$(LISTEN)"
@@ -43,6 +43,16 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
+# The browser tests' driver, playwright-core as pinned in tests/browser/package-lock.json (it
+# drives Debian's chromium; no browser is downloaded), and Node.js from Debian if there is none.
+browser-deps:
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo "installing Debian packages: nodejs npm"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@[ -d tests/browser/node_modules/playwright-core ] || \
+		npm ci --prefix tests/browser --no-audit --no-fund
+
 build: debian-deps
 	cargo build --locked
 
@@ -60,9 +70,10 @@ lint: debian-deps
 
 # Tesseract runs one thread per engine, pages in parallel (OpenMP reads this at load time).
 test: export OMP_THREAD_LIMIT := 1
-test: deps check-format lint
+test: deps browser-deps check-format lint
 	cargo test --locked
 	$(PYTHON) -m pytest -q tests/py
+	KYSO_BROWSER_ARTIFACTS=target/browser-artifacts node --test tests/browser/pages.test.mjs
 
 clean:
 	cargo clean

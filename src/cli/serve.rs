@@ -13,10 +13,14 @@ use kyso::pki::crl::parse_database;
 use kyso::pki::ocsp::IssuedCertificates;
 use kyso::pki::ocsp::OcspResponder;
 use kyso::pki::tsa::TimeStampAuthority;
+use kyso::server::api::signing::{self, SigningConfig, SigningService, agency};
 use kyso::server::csc::CscState;
+use kyso::server::jobs::{JobRunner, RunnerConfig};
 use kyso::server::verify::VerifyService;
 use kyso::server::{self, AppState, TrustServices};
+use kyso::sign::Signer;
 use kyso::sign::p12::Pkcs12Signer;
+use kyso::sign::pkcs11::Pkcs11Signer;
 use kyso::store::Store;
 use kyso::store::csc::CscDirectory;
 use openssl::pkey::PKey;
@@ -59,6 +63,21 @@ pub struct ServeArgs {
     /// Turn remote signing (/csc/) off.
     #[arg(long)]
     no_remote_signing: bool,
+    #[command(flatten)]
+    signing: SigningArgs,
+    /// Digitize jobs run at once; each already OCRs its pages on every core.
+    #[arg(long, value_name = "N", default_value_t = 1,
+        value_parser = clap::value_parser!(u16).range(1..=64))]
+    job_workers: u16,
+    /// A job interrupted by this many stops of the server (a crash, a kill) fails instead
+    /// of starting again.
+    #[arg(long, value_name = "N", default_value_t = 3,
+        value_parser = clap::value_parser!(u32).range(1..=1000))]
+    job_attempts: u32,
+    /// On SIGTERM/SIGINT, how long running digitize jobs may take to finish before the
+    /// server stops anyway (they are queued again for the next start).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    job_drain_seconds: u64,
     #[command(flatten)]
     hsm: HsmArgs,
 }
@@ -155,13 +174,25 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         load_anchors(path, &mut anchors)?;
     }
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let trust = trust.map(Arc::new);
+    let signing = signing_service(&args, pki.as_deref(), &public_url, &trust, &anchors)?;
     let verify = Arc::new(VerifyService::new(anchors, parallel, true));
+    let runner = JobRunner::open(
+        &store,
+        &args.data,
+        RunnerConfig {
+            workers: usize::from(args.job_workers),
+            max_attempts: args.job_attempts,
+            drain_timeout: std::time::Duration::from_secs(args.job_drain_seconds),
+            ..RunnerConfig::default()
+        },
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -181,19 +212,25 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         if csc.is_some() {
             tracing::info!("remote signing ready under /csc/v2 and /csc/v1");
         }
+        runner.start().context("cannot recover the digitize jobs")?;
         let state = AppState {
             store,
-            trust: trust.map(Arc::new),
+            trust,
+            signing: Some(signing),
             csc,
             verify: Some(verify),
             rate_limit: kyso::server::api::limit::RateLimit::per_minute(args.rate_limit),
+            jobs: Some(runner),
         };
         server::serve(listener, state, server::shutdown_signal())
             .await
             .context("the HTTP server failed")?;
         tracing::info!("stopped");
         Ok(Outcome::Success)
-    })
+    });
+    // A digitize thread the drain gave up on must not hold the exit; its job is queued again.
+    runtime.shutdown_background();
+    outcome
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -279,4 +316,88 @@ fn load_trust_services(
         trust.set_tsa(TimeStampAuthority::new(Box::new(signer), TEST_TSA_POLICY));
     }
     Ok(trust)
+}
+
+/// The agency's key for server-side signing, and where citizens log in for remote signing.
+#[derive(Debug, Args)]
+struct SigningArgs {
+    /// PKCS#11 module (.so) of the token or HSM holding the agency's signing key. Default:
+    /// the PKI folder's demo agency key (signers/agency-ubnd-lao-cai), imported once into an
+    /// embedded SoftHSM2 token of its own (label kyso-agency, in DATA/softhsm), for
+    /// demonstrations and tests.
+    #[arg(long, value_name = "SO", requires_all = ["agency_token", "agency_key", "agency_pin_file"])]
+    agency_pkcs11_module: Option<PathBuf>,
+    /// Label of the agency's token.
+    #[arg(long, value_name = "LABEL", requires = "agency_pkcs11_module")]
+    agency_token: Option<String>,
+    /// Label of the agency's key on the token.
+    #[arg(long, value_name = "LABEL", requires = "agency_pkcs11_module")]
+    agency_key: Option<String>,
+    /// File holding the agency token's user PIN.
+    #[arg(long, value_name = "FILE", requires = "agency_pkcs11_module")]
+    agency_pin_file: Option<PathBuf>,
+    /// The CSC API service citizens log in to (POST /api/login) and sign remotely with.
+    /// Default: this server's own, at --public-url.
+    #[arg(long, value_name = "URL")]
+    csc_url: Option<String>,
+}
+
+/// Opens the agency key (a configured token must open; the embedded demo key only warns)
+/// and sets up signing. Runs before any thread starts: the embedded token may set
+/// SOFTHSM2_CONF for this process.
+fn signing_service(
+    args: &ServeArgs,
+    pki: Option<&Path>,
+    public_url: &str,
+    trust: &Option<Arc<TrustServices>>,
+    anchors: &[Vec<u8>],
+) -> anyhow::Result<Arc<SigningService>> {
+    let signing = &args.signing;
+    let agency: Result<Arc<dyn Signer>, String> = match &signing.agency_pkcs11_module {
+        Some(module) => {
+            let token = signing.agency_token.as_deref().unwrap_or_default();
+            let key = signing.agency_key.as_deref().unwrap_or_default();
+            let pin_file = signing.agency_pin_file.as_deref().unwrap_or(Path::new(""));
+            let pin = String::from_utf8(read(pin_file)?)
+                .with_context(|| format!("{} is not UTF-8 text", pin_file.display()))?;
+            let pin = pin.lines().next().unwrap_or_default();
+            let signer = Pkcs11Signer::open(module, token, key, pin)
+                .with_context(|| format!("cannot use the agency key '{key}' on token '{token}'"))?;
+            Ok(Arc::new(signer))
+        }
+        None => match pki.filter(|pki| pki.join("signers").is_dir()) {
+            Some(pki) => {
+                let opened = agency::open_embedded(&args.data.join("softhsm"), pki)
+                    .map(|signer| Arc::new(signer) as Arc<dyn Signer>);
+                opened.map_err(|error| {
+                    eprintln!("warning: server-side signing is off: {error}");
+                    // The answer names the cause, not the data folder's paths.
+                    format!(
+                        "{}; the demo agency key of the PKI folder cannot be used",
+                        agency::HOW_TO_CONFIGURE
+                    )
+                })
+            }
+            None => Err(agency::HOW_TO_CONFIGURE.to_owned()),
+        },
+    };
+    // The base URL the test PKI's certificates name, answered in process like our own.
+    let pki_url = pki
+        .and_then(|pki| std::fs::read_to_string(pki.join("manifest.json")).ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|manifest| manifest["base_url"].as_str().map(str::to_owned));
+    let csc_url = match (&signing.csc_url, args.no_remote_signing) {
+        (Some(url), _) => Some(url.clone()),
+        (None, false) => Some(public_url.to_owned()),
+        (None, true) => None,
+    };
+    Ok(Arc::new(SigningService::new(SigningConfig {
+        agency,
+        trust: trust.clone(),
+        own_urls: pki_url.into_iter().collect(),
+        public_url: public_url.to_owned(),
+        csc_url,
+        anchors: anchors.to_vec(),
+        stamp_font: PathBuf::from(signing::DEFAULT_STAMP_FONT),
+    })))
 }

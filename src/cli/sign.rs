@@ -11,15 +11,12 @@ use anyhow::Context;
 use kyso::csc::Secret;
 use kyso::csc::client::{CscClient, CscClientError, CscSigner, CscVersion, OtpSource};
 use kyso::net::HttpFetcher;
-use kyso::pki::ocsp::CertificateStatus;
-use kyso::pki::revocation::{self, Fetcher};
-use kyso::pki::tsa;
-use kyso::sign::dss::ValidationMaterial;
+use kyso::sign::online::{HttpTimeStamper, OnlineRevocation};
 use kyso::sign::p12::Pkcs12Signer;
 use kyso::sign::pkcs11::Pkcs11Signer;
 use kyso::sign::{
-    self, DigestAlgorithm, DocMdpPermission, PadesLevel, RevocationSource, ServiceError, Services,
-    SignOptions, SignatureScheme, Signer, TimeStamper, appearance,
+    self, DigestAlgorithm, DocMdpPermission, PadesLevel, Services, SignOptions, SignatureScheme,
+    Signer, TimeStamper, appearance,
 };
 use time::OffsetDateTime;
 
@@ -197,17 +194,11 @@ pub fn run(args: SignArgs) -> anyhow::Result<Outcome> {
     };
     let now = creation_time()?;
     let fetcher = HttpFetcher::new();
-    let tsa = args.tsa.as_deref().map(|url| HttpTimeStamper {
-        url: url.to_owned(),
-        fetcher: &fetcher,
-    });
-    let online = OnlineRevocation {
-        fetcher: &fetcher,
-        now,
-        // Below B-LT an unreachable responder is a warning: the certificate was checked for
-        // validity and chain, and the signature does not depend on the answer.
-        strict: level >= PadesLevel::BLt,
-    };
+    let tsa = args
+        .tsa
+        .as_deref()
+        .map(|url| HttpTimeStamper::new(url, &fetcher));
+    let online = OnlineRevocation::new(&fetcher, now, level >= PadesLevel::BLt);
 
     let stamp_text = stamp_font
         .as_ref()
@@ -460,83 +451,5 @@ fn stamp_text(signer: &dyn Signer, now: OffsetDateTime) -> appearance::StampText
         signer: entry(openssl::nid::Nid::COMMONNAME).unwrap_or_default(),
         organization: entry(openssl::nid::Nid::ORGANIZATIONNAME),
         signed_at: appearance::signing_time_text(now),
-    }
-}
-
-/// RFC 3161 over HTTP (RFC 3161 §3.4).
-struct HttpTimeStamper<'f> {
-    url: String,
-    fetcher: &'f HttpFetcher,
-}
-
-impl TimeStamper for HttpTimeStamper<'_> {
-    fn timestamp(&self, digest: DigestAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, ServiceError> {
-        let nonce = u64::from_be_bytes(
-            openssl::sha::sha256(imprint)[..8]
-                .try_into()
-                .unwrap_or_default(),
-        );
-        let request = tsa::request(digest, imprint, Some(nonce), true);
-        let response = self
-            .fetcher
-            .post(&self.url, "application/timestamp-query", &request)?;
-        Ok(tsa::token_from_response(&response, &request)?)
-    }
-}
-
-/// Revocation through the OCSP and CRL addresses the certificates carry.
-struct OnlineRevocation<'f> {
-    fetcher: &'f HttpFetcher,
-    now: OffsetDateTime,
-    strict: bool,
-}
-
-impl RevocationSource for OnlineRevocation<'_> {
-    fn revoked(&self, chain: &[Vec<u8>]) -> Result<Option<String>, ServiceError> {
-        let (Some(leaf), Some(issuer)) = (chain.first(), chain.get(1)) else {
-            return Ok(None);
-        };
-        match revocation::status(leaf, issuer, self.fetcher, self.now) {
-            Ok(answer) => Ok(match answer.status {
-                CertificateStatus::Revoked(revocation) => Some(match revocation.reason {
-                    Some(reason) => format!("{reason:?} since {}", revocation.time),
-                    None => format!("since {}", revocation.time),
-                }),
-                _ => None,
-            }),
-            Err(error) if !self.strict => {
-                tracing::warn!("revocation not checked: {error}");
-                Ok(None)
-            }
-            Err(error) => Err(error.into()),
-        }
-    }
-
-    fn validation_data(&self, chain: &[Vec<u8>]) -> Result<ValidationMaterial, ServiceError> {
-        let data = revocation::collect_validation_data(chain, self.fetcher, self.now)?;
-        if let Some(revoked) = data
-            .statuses
-            .iter()
-            .find(|s| matches!(s.status, CertificateStatus::Revoked(_)))
-        {
-            return Err(format!("the certificate of {} is revoked", revoked.subject).into());
-        }
-        Ok(ValidationMaterial {
-            certificates: data.certificates,
-            ocsp_responses: data.ocsp_responses,
-            crls: data.crls,
-        })
-    }
-
-    fn fetch_issuer(&self, certificate: &[u8]) -> Option<Vec<u8>> {
-        let urls = revocation::ca_issuer_urls(certificate).ok()?;
-        urls.iter().find_map(|url| {
-            let body = self.fetcher.get(url).ok()?;
-            // caIssuers answers are DER (RFC 5280 §4.2.2.1), some servers send PEM.
-            match openssl::x509::X509::from_der(&body) {
-                Ok(cert) => cert.to_der().ok(),
-                Err(_) => openssl::x509::X509::from_pem(&body).ok()?.to_der().ok(),
-            }
-        })
     }
 }

@@ -89,11 +89,14 @@ pub struct Summary {
     pub warnings: Vec<String>,
 }
 
-/// The PDF/A bytes and the summary.
+/// The PDF/A bytes, the summary, and each page's text for search.
 #[derive(Debug)]
 pub struct Digitized {
     pub pdf: Vec<u8>,
     pub summary: Summary,
+    /// The text layer of each page, in output order: words joined by spaces, lines by
+    /// newlines, with the noise the text layer leaves out left out here too.
+    pub page_texts: Vec<String>,
 }
 
 type PageResult = Result<(PageSpec, PageReport), DigitizeError>;
@@ -182,10 +185,25 @@ pub fn digitize(
         language: "vi-VN".into(),
     };
     let pdf = pdf::write_pdfa(&specs, &info)?;
+    let page_texts = specs.iter().map(|spec| plain_text(&spec.lines)).collect();
     Ok(Digitized {
         pdf,
         summary: summarize(reports),
+        page_texts,
     })
+}
+
+/// A page's text layer as plain text: words joined by spaces, lines by newlines.
+fn plain_text(lines: &[pdf::TextLine]) -> String {
+    let lines: Vec<String> = lines
+        .iter()
+        .map(|line| {
+            let words: Vec<&str> = line.words.iter().map(|w| w.text.as_str()).collect();
+            words.join(" ")
+        })
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    lines.join("\n")
 }
 
 fn summarize(pages: Vec<PageReport>) -> Summary {
@@ -633,6 +651,7 @@ mod tests {
             line(vec![word("Điều", 97.0, [100, 1000, 190, 1050])]),
         ]));
         assert_eq!(texts(&lines), ["Họ tên:", "Ngày .", "QUYẾT", "Điều"]);
+        assert_eq!(plain_text(&lines), "Họ tên:\nNgày .\nQUYẾT\nĐiều");
         // The first line lost its speck, and its box with it.
         assert_eq!(lines[0].bbox.right, 260.0);
     }

@@ -4,8 +4,10 @@
 pub mod api;
 pub mod csc;
 mod health;
+pub mod jobs;
 mod trust;
 pub mod verify;
+mod web;
 
 use std::future::Future;
 use std::io;
@@ -35,6 +37,11 @@ pub struct AppState {
     pub verify: Option<Arc<verify::VerifyService>>,
     /// Requests per minute per client address on the public routes (verify, login).
     pub rate_limit: Arc<api::limit::RateLimit>,
+    /// The digitize job runner; `None` leaves uploaded jobs queued for a later start.
+    pub jobs: Option<Arc<jobs::JobRunner>>,
+    /// Signing documents (agency key, two-step, citizens' remote signing, reuse); `None`
+    /// answers those routes with 503.
+    pub signing: Option<Arc<api::signing::SigningService>>,
 }
 
 impl AppState {
@@ -46,6 +53,8 @@ impl AppState {
             csc: None,
             verify: None,
             rate_limit: api::limit::RateLimit::per_minute(0),
+            jobs: None,
+            signing: None,
         }
     }
 
@@ -66,17 +75,27 @@ pub fn app(state: AppState) -> Router {
         .merge(csc::router())
         .merge(verify::router(&state))
         .merge(api::router())
+        .merge(web::router())
+        .merge(api::signing::router(&state))
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
         .with_state(state)
 }
 
-/// Serves `app(state)` on `listener` until `shutdown` resolves, then stops accepting and lets
-/// requests in flight finish.
+/// Serves `app(state)` on `listener` until `shutdown` resolves, then lets running digitize
+/// jobs finish (bounded; see [`jobs::JobRunner::drain`]) while still answering, then stops
+/// accepting and lets requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let runner = state.jobs.clone();
+    let shutdown = async move {
+        shutdown.await;
+        if let Some(runner) = runner {
+            runner.drain().await;
+        }
+    };
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -83,10 +84,10 @@ fn problem(status: StatusCode, code: &str, detail: impl Into<String>) -> Respons
 /// Verify every signature and timestamp of a PDF (public, no token).
 #[utoipa::path(post, path = "/api/verify", tag = "verify",
     params(VerifyQuery),
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = inline(super::api::dossiers::PdfFile), content_type = "application/pdf"),
     responses(
         (status = 200, description = "The report (JSON, or text/plain with format=text)",
-            body = serde_json::Value),
+            content((serde_json::Value = "application/json"), (String = "text/plain"))),
         (status = 400, description = "A malformed parameter", body = super::api::Problem),
         (status = 413, description = "Larger than 64 MiB", body = super::api::Problem),
         (status = 415, description = "Not sent as a PDF", body = super::api::Problem),
@@ -97,10 +98,30 @@ fn problem(status: StatusCode, code: &str, detail: impl Into<String>) -> Respons
     ))]
 async fn verify(
     State(state): State<AppState>,
-    Query(query): Query<VerifyQuery>,
+    query: Result<Query<VerifyQuery>, QueryRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // axum's own rejections answer text/plain; the API answers every error as a Problem.
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => {
+            return problem(rejection.status(), "invalid_request", rejection.body_text());
+        }
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the PDF is larger than 64 MiB",
+            );
+        }
+        Err(rejection) => {
+            return problem(rejection.status(), "invalid_request", rejection.body_text());
+        }
+    };
     let Some(service) = state.verify.clone() else {
         return problem(
             StatusCode::NOT_FOUND,

@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod cms;
 pub mod dss;
 pub mod external;
+pub mod online;
 pub mod p12;
 pub mod pades;
 pub mod pkcs11;

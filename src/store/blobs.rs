@@ -30,6 +30,9 @@ pub enum BlobError {
     BadName(String),
 }
 
+/// Names of files still being written start with this; a crash can leave them behind.
+const PARTIAL_PREFIX: &str = ".partial-";
+
 /// The blob folder of a data folder.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
@@ -76,7 +79,10 @@ impl BlobStore {
             source,
         };
         std::fs::create_dir_all(&folder).map_err(failed)?;
-        let mut file = tempfile::NamedTempFile::new_in(&folder).map_err(failed)?;
+        let mut file = tempfile::Builder::new()
+            .prefix(PARTIAL_PREFIX)
+            .tempfile_in(&folder)
+            .map_err(failed)?;
         file.write_all(bytes).map_err(failed)?;
         file.as_file().sync_all().map_err(failed)?;
         file.persist(&path).map_err(|e| failed(e.error))?;
@@ -85,6 +91,40 @@ impl BlobStore {
             .and_then(|dir| dir.sync_all())
             .map_err(failed)?;
         Ok(sha256)
+    }
+
+    /// Removes the partial files a crash left behind mid-write and returns how many. Run it
+    /// at start, before anything writes: a partial file is never referred to (the rename
+    /// into place comes first), so removing it loses nothing.
+    pub fn sweep_partial(&self) -> Result<usize, BlobError> {
+        let failed = |path: &Path| {
+            let path = path.to_owned();
+            move |source| BlobError::Write { path, source }
+        };
+        let folders = match std::fs::read_dir(&self.root) {
+            Ok(folders) => folders,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(source) => return Err(failed(&self.root)(source)),
+        };
+        let mut removed = 0;
+        for folder in folders {
+            let folder = folder.map_err(failed(&self.root))?.path();
+            if !folder.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(&folder).map_err(failed(&folder))? {
+                let entry = entry.map_err(failed(&folder))?;
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(PARTIAL_PREFIX)
+                {
+                    std::fs::remove_file(entry.path()).map_err(failed(&folder))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// The bytes stored as `sha256`, after checking they still hash to it.
@@ -147,5 +187,22 @@ mod tests {
             blobs.get("../../etc/passwd"),
             Err(BlobError::BadName(_))
         ));
+    }
+
+    #[test]
+    fn sweeping_removes_partial_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::new(dir.path());
+        assert_eq!(blobs.sweep_partial().unwrap(), 0);
+        let name = blobs.put(b"trang 1").unwrap();
+        let folder = dir.path().join("blobs").join(&name[..2]);
+        std::fs::write(folder.join(".partial-abc123"), b"tra").unwrap();
+        assert_eq!(blobs.sweep_partial().unwrap(), 1);
+        let left: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left, std::slice::from_ref(&name));
+        assert_eq!(blobs.get(&name).unwrap(), b"trang 1");
     }
 }

@@ -162,16 +162,9 @@ impl CscDirectory {
         }
     }
 
-    fn connection(&self) -> Result<std::sync::MutexGuard<'_, rusqlite::Connection>, StoreError> {
-        self.store
-            .connection
-            .lock()
-            .map_err(|_| StoreError::Poisoned)
-    }
-
     /// Adds a user; `Ok(false)` when the id is taken (the row is left alone).
     pub fn insert_user(&self, user: &UserRow, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let changed = self.connection()?.execute(
+        let changed = self.store.lock()?.execute(
             "INSERT INTO csc_users (id, name, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (id) DO NOTHING",
             params![user.id, user.name, user.password_hash, rfc3339(now)],
@@ -181,7 +174,8 @@ impl CscDirectory {
 
     pub fn user(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
         Ok(self
-            .connection()?
+            .store
+            .lock()?
             .query_row(
                 "SELECT id, name, password_hash FROM csc_users WHERE id = ?1",
                 [id],
@@ -211,7 +205,7 @@ impl CscDirectory {
             OtpFactor::Delivered { address } => ("delivered", None, None, Some(address.clone())),
         };
         let lockout = serde_json::to_string(&credential.lockout).unwrap_or_else(|_| "{}".into());
-        self.connection()?.execute(
+        self.store.lock()?.execute(
             &format!(
                 "INSERT INTO csc_credentials ({CREDENTIAL_COLUMNS}, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
@@ -235,7 +229,8 @@ impl CscDirectory {
 
     pub fn credential(&self, id: &str) -> Result<Option<CredentialRow>, StoreError> {
         Ok(self
-            .connection()?
+            .store
+            .lock()?
             .query_row(
                 &format!("SELECT {CREDENTIAL_COLUMNS} FROM csc_credentials WHERE id = ?1"),
                 [id],
@@ -246,7 +241,7 @@ impl CscDirectory {
 
     /// The ids of `user`'s credentials, oldest first.
     pub fn credential_ids(&self, user: &str) -> Result<Vec<String>, StoreError> {
-        let connection = self.connection()?;
+        let connection = self.store.lock()?;
         let mut statement = connection
             .prepare("SELECT id FROM csc_credentials WHERE user_id = ?1 ORDER BY rowid")?;
         let ids = statement
@@ -257,7 +252,7 @@ impl CscDirectory {
 
     pub fn set_lockout(&self, id: &str, lockout: &Lockout) -> Result<bool, StoreError> {
         let text = serde_json::to_string(lockout).unwrap_or_else(|_| "{}".into());
-        let changed = self.connection()?.execute(
+        let changed = self.store.lock()?.execute(
             "UPDATE csc_credentials SET lockout = ?2 WHERE id = ?1",
             params![id, text],
         )?;
@@ -267,7 +262,7 @@ impl CscDirectory {
     /// Records the TOTP step just accepted, only if it is later than the stored one; returns
     /// `false` when another request accepted this step (or a later one) first — a replay.
     pub fn advance_totp_step(&self, id: &str, step: u64) -> Result<bool, StoreError> {
-        let changed = self.connection()?.execute(
+        let changed = self.store.lock()?.execute(
             "UPDATE csc_credentials SET totp_last_step = ?2
              WHERE id = ?1 AND otp_kind = 'totp'
                AND (totp_last_step IS NULL OR totp_last_step < ?2)",
@@ -279,7 +274,7 @@ impl CscDirectory {
     /// Removes a credential whose key could not be made (enrollment roll-back). Outbox rows
     /// for it go too.
     pub fn delete_credential(&self, id: &str) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
+        let mut connection = self.store.lock()?;
         let transaction = connection.transaction()?;
         transaction.execute("DELETE FROM csc_outbox WHERE credential_id = ?1", [id])?;
         transaction.execute("DELETE FROM csc_credentials WHERE id = ?1", [id])?;
@@ -289,7 +284,7 @@ impl CscDirectory {
 
     /// Removes an account that has no credential (enrollment roll-back).
     pub fn delete_user(&self, id: &str) -> Result<(), StoreError> {
-        self.connection()?.execute(
+        self.store.lock()?.execute(
             "DELETE FROM csc_users WHERE id = ?1
              AND NOT EXISTS (SELECT 1 FROM csc_credentials WHERE user_id = ?1)",
             [id],
@@ -304,7 +299,7 @@ impl CscDirectory {
         message: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.connection()?.execute(
+        self.store.lock()?.execute(
             "INSERT INTO csc_outbox (credential_id, address, message, created_at)
              VALUES (?1, ?2, ?3, ?4)",
             params![credential_id, address, message, rfc3339(now)],
@@ -318,7 +313,7 @@ impl CscDirectory {
         credential_id: Option<&str>,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let connection = self.connection()?;
+        let connection = self.store.lock()?;
         let mut statement = connection.prepare(
             "SELECT seq, credential_id, address, message, created_at FROM csc_outbox
              WHERE ?1 IS NULL OR credential_id = ?1 ORDER BY seq DESC LIMIT ?2",
@@ -338,7 +333,7 @@ impl CscDirectory {
     }
 
     pub fn record_issued(&self, row: &IssuedRow) -> Result<(), StoreError> {
-        self.connection()?.execute(
+        self.store.lock()?.execute(
             "INSERT INTO ca_issued (issuer_sha256, serial, subject, not_after, revoked_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -358,7 +353,8 @@ impl CscDirectory {
         serial: &str,
     ) -> Result<Option<IssuedRow>, StoreError> {
         Ok(self
-            .connection()?
+            .store
+            .lock()?
             .query_row(
                 "SELECT issuer_sha256, serial, subject, not_after, revoked_at FROM ca_issued
                  WHERE issuer_sha256 = ?1 AND serial = ?2",

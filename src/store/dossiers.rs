@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, unknown_value};
 
 /// Who a bearer token speaks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -206,13 +206,6 @@ impl Dossiers {
         }
     }
 
-    fn connection(&self) -> Result<std::sync::MutexGuard<'_, rusqlite::Connection>, StoreError> {
-        self.store
-            .connection
-            .lock()
-            .map_err(|_| StoreError::Poisoned)
-    }
-
     /// Makes a token for `role` and returns its id and the token itself, which is shown once
     /// and stored only as a hash.
     pub fn create_token(
@@ -227,7 +220,7 @@ impl Dossiers {
         let mut secret = [0u8; 32];
         openssl::rand::rand_bytes(&mut secret).expect("the system random generator failed");
         let token = format!("kyso_{}", hex(&secret));
-        self.connection()?.execute(
+        self.store.lock()?.execute(
             "INSERT INTO api_tokens (id, token_hash, role, name, cccd, expires_at, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -250,7 +243,8 @@ impl Dossiers {
         now: OffsetDateTime,
     ) -> Result<Option<TokenHolder>, StoreError> {
         let row = self
-            .connection()?
+            .store
+            .lock()?
             .query_row(
                 "SELECT id, role, name, cccd FROM api_tokens
                  WHERE token_hash = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
@@ -278,7 +272,8 @@ impl Dossiers {
     /// Revokes a token by id; `false` when there was none.
     pub fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
         Ok(self
-            .connection()?
+            .store
+            .lock()?
             .execute("DELETE FROM api_tokens WHERE id = ?1", [id])?
             == 1)
     }
@@ -292,7 +287,7 @@ impl Dossiers {
         created_by: &str,
         now: OffsetDateTime,
     ) -> Result<DossierRow, StoreError> {
-        let mut connection = self.connection()?;
+        let mut connection = self.store.lock()?;
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let day = format!(
             "HS-{:04}{:02}{:02}-",
@@ -334,7 +329,8 @@ impl Dossiers {
 
     pub fn dossier(&self, id: &str) -> Result<Option<DossierRow>, StoreError> {
         Ok(self
-            .connection()?
+            .store
+            .lock()?
             .query_row(
                 &format!("{DOSSIER_COLUMNS} WHERE id = ?1"),
                 [id],
@@ -349,7 +345,7 @@ impl Dossiers {
         cccd: Option<&str>,
         limit: u32,
     ) -> Result<Vec<DossierRow>, StoreError> {
-        let connection = self.connection()?;
+        let connection = self.store.lock()?;
         let mut statement = connection.prepare(&format!(
             "{DOSSIER_COLUMNS} WHERE (?1 IS NULL OR applicant_cccd = ?1)
              ORDER BY created_at DESC, code DESC LIMIT ?2"
@@ -365,39 +361,9 @@ impl Dossiers {
         new: &NewDocument<'_>,
         now: OffsetDateTime,
     ) -> Result<DocumentRow, StoreError> {
-        let id = random_id();
-        let at = rfc3339(now);
-        let mut connection = self.connection()?;
+        let mut connection = self.store.lock()?;
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        transaction.execute(
-            "INSERT INTO documents (id, dossier_id, kind, title, pages, source, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                id,
-                new.dossier_id,
-                new.kind.as_str(),
-                new.title,
-                new.pages,
-                new.source,
-                at
-            ],
-        )?;
-        transaction.execute(
-            "INSERT INTO document_versions (document_id, version, sha256, size, action, actor,
-                                            created_at)
-             VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, new.sha256, new.size as i64, new.action, new.actor, at],
-        )?;
-        for (index, text) in new.page_texts.iter().enumerate() {
-            if text.trim().is_empty() {
-                continue;
-            }
-            transaction.execute(
-                "INSERT INTO page_text (text, dossier_id, document_id, page)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![text, new.dossier_id, id, index as i64 + 1],
-            )?;
-        }
+        let id = insert_document(&transaction, new, now)?;
         transaction.commit()?;
         drop(connection);
         self.document(&id)?
@@ -413,7 +379,7 @@ impl Dossiers {
         version: &NewVersion<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<DocumentRow>, StoreError> {
-        let inserted = self.connection()?.execute(
+        let inserted = self.store.lock()?.execute(
             "INSERT INTO document_versions (document_id, version, sha256, size, action, actor,
                                             created_at)
              SELECT ?1, ?2 + 1, ?3, ?4, ?5, ?6, ?7
@@ -438,7 +404,8 @@ impl Dossiers {
     /// A document with its latest version.
     pub fn document(&self, id: &str) -> Result<Option<DocumentRow>, StoreError> {
         Ok(self
-            .connection()?
+            .store
+            .lock()?
             .query_row(
                 &format!("{DOCUMENT_COLUMNS} WHERE d.id = ?1"),
                 [id],
@@ -449,7 +416,7 @@ impl Dossiers {
 
     /// A dossier's documents, oldest first, each with its latest version.
     pub fn documents_of(&self, dossier_id: &str) -> Result<Vec<DocumentRow>, StoreError> {
-        let connection = self.connection()?;
+        let connection = self.store.lock()?;
         let mut statement = connection.prepare(&format!(
             "{DOCUMENT_COLUMNS} WHERE d.dossier_id = ?1 ORDER BY d.created_at, d.id"
         ))?;
@@ -469,7 +436,7 @@ impl Dossiers {
         let Some(expression) = fts_phrase_query(query) else {
             return Ok(Vec::new());
         };
-        let connection = self.connection()?;
+        let connection = self.store.lock()?;
         let mut statement = connection.prepare(
             "SELECT p.dossier_id, d.code, p.document_id, p.page,
                     snippet(page_text, 0, '[', ']', '…', 12)
@@ -506,7 +473,7 @@ impl Dossiers {
             size,
             created_at: rfc3339(now),
         };
-        self.connection()?.execute(
+        self.store.lock()?.execute(
             "INSERT INTO uploads (id, dossier_id, name, sha256, size, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -523,23 +490,68 @@ impl Dossiers {
 
     pub fn upload(&self, id: &str) -> Result<Option<UploadRow>, StoreError> {
         Ok(self
-            .connection()?
+            .store
+            .lock()?
             .query_row(
                 "SELECT id, dossier_id, name, sha256, size, created_at FROM uploads WHERE id = ?1",
                 [id],
-                |row| {
-                    Ok(UploadRow {
-                        id: row.get(0)?,
-                        dossier_id: row.get(1)?,
-                        name: row.get(2)?,
-                        sha256: row.get(3)?,
-                        size: row.get::<_, i64>(4)?.max(0) as u64,
-                        created_at: row.get(5)?,
-                    })
-                },
+                upload_row,
             )
             .optional()?)
     }
+}
+
+/// An `uploads` row in its column order (id, dossier_id, name, sha256, size, created_at).
+pub(crate) fn upload_row(row: &Row<'_>) -> rusqlite::Result<UploadRow> {
+    Ok(UploadRow {
+        id: row.get(0)?,
+        dossier_id: row.get(1)?,
+        name: row.get(2)?,
+        sha256: row.get(3)?,
+        size: row.get::<_, i64>(4)?.max(0) as u64,
+        created_at: row.get(5)?,
+    })
+}
+
+/// Inserts a new document, its first version and its pages' text within the caller's
+/// transaction, so the caller can commit it together with its own rows; returns its id.
+pub(crate) fn insert_document(
+    transaction: &rusqlite::Transaction<'_>,
+    new: &NewDocument<'_>,
+    now: OffsetDateTime,
+) -> Result<String, StoreError> {
+    let id = random_id();
+    let at = rfc3339(now);
+    transaction.execute(
+        "INSERT INTO documents (id, dossier_id, kind, title, pages, source, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            id,
+            new.dossier_id,
+            new.kind.as_str(),
+            new.title,
+            new.pages,
+            new.source,
+            at
+        ],
+    )?;
+    transaction.execute(
+        "INSERT INTO document_versions (document_id, version, sha256, size, action, actor,
+                                        created_at)
+         VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, new.sha256, new.size as i64, new.action, new.actor, at],
+    )?;
+    for (index, text) in new.page_texts.iter().enumerate() {
+        if text.trim().is_empty() {
+            continue;
+        }
+        transaction.execute(
+            "INSERT INTO page_text (text, dossier_id, document_id, page)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![text, new.dossier_id, id, index as i64 + 1],
+        )?;
+    }
+    Ok(id)
 }
 
 const DOSSIER_COLUMNS: &str = "SELECT id, code, procedure_code, applicant_name, applicant_cccd, \
@@ -567,13 +579,7 @@ fn document_row(row: &Row<'_>) -> rusqlite::Result<DocumentRow> {
     Ok(DocumentRow {
         id: row.get(0)?,
         dossier_id: row.get(1)?,
-        kind: DocumentKind::parse(&kind).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                2,
-                rusqlite::types::Type::Text,
-                format!("unknown document kind {kind:?}").into(),
-            )
-        })?,
+        kind: DocumentKind::parse(&kind).ok_or_else(|| unknown_value(2, "document kind", &kind))?,
         title: row.get(3)?,
         pages: row.get(4)?,
         source: row.get(5)?,

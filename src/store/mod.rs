@@ -6,6 +6,7 @@ pub mod audit;
 pub mod blobs;
 pub mod csc;
 pub mod dossiers;
+pub mod jobs;
 mod migrations;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +56,16 @@ pub enum StoreError {
     Query(#[from] rusqlite::Error),
     #[error("the database connection was poisoned by an earlier panic")]
     Poisoned,
+}
+
+/// A text column holding a value this kyso does not know (`what` names the column), as the
+/// error a row mapping returns.
+pub(crate) fn unknown_value(column: usize, what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("unknown {what} {value:?}").into(),
+    )
 }
 
 /// The health of the store, as `/healthz` reports it.
@@ -120,6 +131,11 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The connection, for the table modules; waits while another call holds it.
+    pub(crate) fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+        self.connection.lock().map_err(|_| StoreError::Poisoned)
     }
 
     /// Runs a query against the database: proves it is readable and reports its state.

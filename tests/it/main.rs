@@ -1,6 +1,8 @@
 //! Integration tests, built as one binary: the `kyso` command as a user runs it, judged where
 //! possible by independent tools (openssl) rather than by kyso itself.
 
+mod api_jobs;
+mod api_sign;
 mod audit;
 mod certs;
 mod cli;

@@ -866,7 +866,9 @@ def pkcs11_tool(csc, *args: str) -> subprocess.CompletedProcess:
                 (csc.data / "softhsm" / "pins").read_text().split())
     csc.server.secrets.update(pins.values())
     return subprocess.run(
-        ["pkcs11-tool", "--module", SOFTHSM_MODULE, "--login", "--pin", pins["user-pin"], *args],
+        # The data folder's SoftHSM2 also holds the agency's token; name the CSC one.
+        ["pkcs11-tool", "--module", SOFTHSM_MODULE, "--token-label", "kyso-csc", "--login",
+         "--pin", pins["user-pin"], *args],
         capture_output=True, text=True, timeout=60,
         env={**kyso_env(), "SOFTHSM2_CONF": str(csc.data / "softhsm" / "softhsm2.conf")})
 

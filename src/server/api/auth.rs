@@ -2,7 +2,7 @@
 //! administrators (`POST /api/tokens`, or `kyso token add` on the server's machine). Only a
 //! token's SHA-256 is stored; the token itself is shown once.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{OpenApi, ToSchema};
 
-use super::dossiers::{is_cccd, json_rejection};
+use super::dossiers::{IdPath, is_cccd, json_rejection};
 use super::{ApiError, Caller, Problem, blocking};
 use crate::server::AppState;
 use crate::store::dossiers::{Dossiers, Role};
@@ -63,6 +63,7 @@ pub struct IssuedToken {
         (status = 400, description = "A field is malformed", body = Problem),
         (status = 401, description = "No valid token", body = Problem),
         (status = 403, description = "Not an admin token", body = Problem),
+        (status = 413, description = "Body too large", body = Problem),
         (status = 415, description = "Not JSON", body = Problem),
         (status = 422, description = "JSON of the wrong shape", body = Problem),
     ))]
@@ -138,7 +139,7 @@ async fn create_token(
 async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
     caller.require(&[Role::Admin])?;
     let dossiers = Dossiers::new(&state.store);

@@ -5,7 +5,9 @@
 use std::fmt::Display;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -58,6 +60,38 @@ pub fn router() -> Router<AppState> {
         .route("/api/documents/{id}", get(get_document))
         .route("/api/documents/{id}/pdf", get(get_document_pdf))
 }
+
+/// A resource id from the path (`{id}`). An id that does not even decode to UTF-8 names
+/// nothing: 404 like any other unknown id, in the API's error shape, where axum's own `Path`
+/// rejection would answer a text/plain 400 that no route describes.
+pub struct IdPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<IdPath, ApiError> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(IdPath(id)),
+            Err(_) => Err(ApiError::not_found("item with this id")),
+        }
+    }
+}
+
+/// A PDF sent or answered as the body itself. Described as `type: string, format: binary`:
+/// utoipa would describe `Vec<u8>` as an array of integers, which is not what goes on the wire.
+pub struct PdfFile;
+
+impl utoipa::PartialSchema for PdfFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for PdfFile {}
 
 /// A new dossier, as the counter receives it.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -232,7 +266,7 @@ async fn list_dossiers(
 async fn get_dossier(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Json<DossierView>, ApiError> {
     let dossier = visible_dossier(&state, &caller, &id).await?;
     let dossiers = Dossiers::new(&state.store);
@@ -270,7 +304,7 @@ pub async fn visible_document(
 async fn get_document(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Json<DocumentRow>, ApiError> {
     Ok(Json(visible_document(&state, &caller, &id).await?.0))
 }
@@ -280,14 +314,15 @@ async fn get_document(
     params(("id" = String, Path, description = "Document id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 200, description = "The PDF", content_type = "application/pdf",
+            body = inline(PdfFile)),
         (status = 401, description = "No valid token", body = Problem),
         (status = 404, description = "No such document, or not the caller's", body = Problem),
     ))]
 async fn get_document_pdf(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Response, ApiError> {
     let (document, _) = visible_document(&state, &caller, &id).await?;
     let blobs = BlobStore::new(state.data_dir());
@@ -311,7 +346,7 @@ async fn get_document_pdf(
 /// Add the result document to a dossier (officer): the PDF itself as the body.
 #[utoipa::path(post, path = "/api/dossiers/{id}/results", tag = "documents",
     params(("id" = String, Path, description = "Dossier id"), ResultQuery),
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = inline(PdfFile), content_type = "application/pdf"),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The new document", body = DocumentRow),
@@ -326,12 +361,13 @@ async fn get_document_pdf(
 async fn add_result(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     query: Result<Query<ResultQuery>, axum::extract::rejection::QueryRejection>,
     headers: axum::http::HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<DocumentRow>), ApiError> {
     caller.require(&[Role::Officer, Role::Admin])?;
+    let body = body.map_err(body_rejection)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let title = match &query.title {
         Some(title) => check_text("title", title, 200)?,
@@ -363,6 +399,20 @@ async fn add_result(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(document)))
+}
+
+/// A body that could not be read (above the route's limit, or cut off), as a 4xx in the API's
+/// own error shape rather than axum's text/plain.
+pub fn body_rejection(rejection: BytesRejection) -> ApiError {
+    let status = rejection.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            status,
+            "too_large",
+            "the body is larger than this route accepts",
+        );
+    }
+    ApiError::new(status, "invalid_request", rejection.body_text())
 }
 
 /// 415 unless the request says it carries a PDF.

@@ -4,8 +4,10 @@
 
 pub mod auth;
 pub mod dossiers;
+pub mod jobs;
 pub mod limit;
 mod openapi;
+pub mod signing;
 
 use std::fmt::Display;
 
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(dossiers::router())
         .merge(auth::router())
+        .merge(jobs::router())
         .merge(openapi::router())
 }
 

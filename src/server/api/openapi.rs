@@ -42,6 +42,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc.merge(dossiers::Api::openapi());
     doc.merge(auth::Api::openapi());
+    doc.merge(super::jobs::Api::openapi());
+    doc.merge(super::signing::Api::openapi());
     doc.merge(crate::server::verify::Api::openapi());
     doc
 }
