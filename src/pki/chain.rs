@@ -288,6 +288,28 @@ impl ParsedCertificate {
     }
 }
 
+/// Whether a root certificate stands for Vietnam's government special-use hierarchy (chữ ký
+/// số chuyên dùng Chính phủ, run by the Government Cipher Committee), judged by the words of
+/// its common name and organization.
+pub(crate) fn is_government_root(root: &ParsedCertificate) -> bool {
+    const WORDS: [&str; 4] = ["chuyên dùng", "chính phủ", "ban cơ yếu", "government"];
+    let organization = openssl::x509::X509::from_der(&root.der)
+        .ok()
+        .and_then(|c| {
+            let entry = c
+                .subject_name()
+                .entries_by_nid(openssl::nid::Nid::ORGANIZATIONNAME)
+                .next()?;
+            entry.data().to_string().ok()
+        })
+        .unwrap_or_default()
+        .to_lowercase();
+    let name = display_name(root.subject()).to_lowercase();
+    WORDS
+        .iter()
+        .any(|w| name.contains(w) || organization.contains(w))
+}
+
 /// A name for messages: the common name (RFC 4519 §2.3) if there is one, else the whole
 /// distinguished name (RFC 4514).
 pub fn display_name(name: &Name) -> String {

@@ -642,21 +642,8 @@ fn signer_report(certificate: &[u8], chain: Option<&ChainOutcome>) -> SignerRepo
         .and_then(|c| c.chain.last())
         .and_then(|r| ParsedCertificate::from_der(r).ok());
     let hierarchy = match &root {
-        Some(root) => {
-            let names = pki_chain::display_name(root.subject()).to_lowercase()
-                + &subject_name(&root.der)
-                    .and_then(|s| s.organization)
-                    .unwrap_or_default()
-                    .to_lowercase();
-            if ["chuyên dùng", "chính phủ", "ban cơ yếu", "government"]
-                .iter()
-                .any(|k| names.contains(k))
-            {
-                Hierarchy::GovernmentSpecialUse
-            } else {
-                Hierarchy::Public
-            }
-        }
+        Some(root) if pki_chain::is_government_root(root) => Hierarchy::GovernmentSpecialUse,
+        Some(_) => Hierarchy::Public,
         None => Hierarchy::Unknown,
     };
     SignerReport {

@@ -41,9 +41,6 @@ const PREPARED_LIFETIME: Duration = Duration::from_secs(10 * 60);
 const MAX_CHAIN: usize = 8;
 const MAX_CERTIFICATE: usize = 16 * 1024;
 
-/// Words a government (special-use) root's name carries (Decree 68/2024/ND-CP).
-const GOVERNMENT_ROOT_WORDS: [&str; 4] = ["chuyên dùng", "chính phủ", "ban cơ yếu", "government"];
-
 /// The officer's certificates and how to sign.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -429,22 +426,7 @@ fn check_government(given: &[Vec<u8>], anchors: &[Vec<u8>]) -> Result<(), ApiErr
         })?;
     let root = ParsedCertificate::from_der(root)
         .map_err(|_| refused("the root certificate cannot be read".into()))?;
-    let name = chain::display_name(root.subject()).to_lowercase();
-    let organization = openssl::x509::X509::from_der(&root.der)
-        .ok()
-        .and_then(|c| {
-            let entry = c
-                .subject_name()
-                .entries_by_nid(openssl::nid::Nid::ORGANIZATIONNAME)
-                .next()?;
-            entry.data().to_string().ok()
-        })
-        .unwrap_or_default()
-        .to_lowercase();
-    if GOVERNMENT_ROOT_WORDS
-        .iter()
-        .any(|w| name.contains(w) || organization.contains(w))
-    {
+    if chain::is_government_root(&root) {
         return Ok(());
     }
     Err(refused(format!(
