@@ -92,7 +92,7 @@ fn ink_points(page: &GrayImage) -> Vec<(f64, f64)> {
 }
 
 /// Otsu's threshold over the histogram (Otsu 1979), bounded to keep mid-gray paper white.
-fn otsu(page: &GrayImage) -> u8 {
+pub(super) fn otsu(page: &GrayImage) -> u8 {
     let mut histogram = [0u64; 256];
     for pixel in page.pixels() {
         histogram[usize::from(pixel[0])] += 1;

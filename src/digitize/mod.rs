@@ -8,6 +8,7 @@ pub mod decode;
 pub mod deskew;
 pub mod pdf_input;
 mod pipeline;
+mod upright;
 
 pub use pipeline::{
     DigitizeOptions, Digitized, Input, NoProgress, PageReport, Progress, Summary, digitize,

@@ -2,6 +2,7 @@
 //! for skew, straightened and OCRed by one of `jobs` workers, each with its own OCR engine;
 //! the pages are then written in input order. Progress goes through a trait, never to stdout.
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -10,7 +11,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::decode::{self, DecodedPage, Original};
-use super::{DigitizeError, ccitt, deskew};
+use super::{DigitizeError, ccitt, deskew, upright};
 use crate::ocr::{OcrEngine, OcrError, OcrPage};
 use crate::pdf::{self, DocumentInfo, ImageData, PageImage, PageSpec, PdfAPart};
 
@@ -68,8 +69,8 @@ pub struct PageReport {
     pub dpi_assumed: bool,
     /// Clockwise turn applied to make the page upright: 0, 90, 180 or 270.
     pub rotation_degrees: u16,
-    /// The orientation detector's score, or null when the page read confidently as it was
-    /// and the detector was not needed.
+    /// The orientation detector's score, or null when the detector was not needed: the page
+    /// read confidently the way up its ink showed.
     pub orientation_confidence: Option<f32>,
     /// Measured skew of the text lines, counter-clockwise positive; the page is drawn turned
     /// back by this much.
@@ -318,9 +319,11 @@ struct UprightRead {
     text: OcrPage,
 }
 
-/// Turns the page upright, straightens it and reads it. A page whose lines run across it is
-/// first read as it is; only if that reading is poor (upside down, or a hard page) is the
-/// orientation detector asked, and the page read again if it says to turn it.
+/// Turns the page upright, straightens it and reads it. The ink says whether the lines run
+/// across the page or up and down it, and, once they run across, which way is up; the page is
+/// turned, straightened and read. Only if that reading is poor (a wrong guess, or a hard page)
+/// or the ink does not say is the orientation detector asked, and the page read again if it
+/// says to turn it some other way.
 fn read_upright(
     engine: &mut dyn OcrEngine,
     gray: &GrayImage,
@@ -328,29 +331,47 @@ fn read_upright(
     deskew: bool,
 ) -> Result<UprightRead, OcrError> {
     let mut first = None;
-    if deskew::lines_run_horizontally(gray) == Some(true) {
-        let (skew, text) = straighten_and_read(engine, gray, dpi, deskew)?;
+    // Clockwise quarter turns that make the lines run across, and the page so turned.
+    let across = match deskew::lines_run_horizontally(gray) {
+        Some(true) => Some((0, Cow::Borrowed(gray))),
+        Some(false) => Some((1, Cow::Owned(imageops::rotate90(gray)))),
+        None => None,
+    };
+    if let Some((turns, across)) = across {
+        let skew = if deskew {
+            deskew::measure_skew(&across)
+        } else {
+            0.0
+        };
+        let straight = straightened(&across, skew);
+        let upside_down = upright::is_upside_down(&straight) == Some(true);
+        let quarter_turns = turns + if upside_down { 2 } else { 0 };
+        let text = if upside_down {
+            engine.recognize(&imageops::rotate180(&*straight), dpi.round() as u32)?
+        } else {
+            engine.recognize(&straight, dpi.round() as u32)?
+        };
         let words = text.lines.iter().map(|l| l.words.len()).sum::<usize>();
         if text.mean_confidence >= UPRIGHT_CONFIDENCE && words >= UPRIGHT_MIN_WORDS {
             return Ok(UprightRead {
-                quarter_turns: 0,
+                quarter_turns,
                 orientation_confidence: None,
                 skew,
                 text,
             });
         }
-        first = Some((skew, text));
+        first = Some((quarter_turns, skew, text));
     }
     let orientation = detect_orientation(engine, gray, dpi)?;
     let quarter_turns = orientation.quarter_turns_clockwise % 4;
-    let (skew, text) = match (quarter_turns, first) {
-        (0, Some(done)) => done,
-        (0, None) => straighten_and_read(engine, gray, dpi, deskew)?,
+    let (skew, text) = match first {
+        Some((turns, skew, text)) if turns == quarter_turns => (skew, text),
         _ => {
             let upright = match quarter_turns {
-                1 => imageops::rotate90(gray),
-                2 => imageops::rotate180(gray),
-                _ => imageops::rotate270(gray),
+                0 => Cow::Borrowed(gray),
+                1 => Cow::Owned(imageops::rotate90(gray)),
+                2 => Cow::Owned(imageops::rotate180(gray)),
+                _ => Cow::Owned(imageops::rotate270(gray)),
             };
             straighten_and_read(engine, &upright, dpi, deskew)?
         }
@@ -375,12 +396,17 @@ fn straighten_and_read(
     } else {
         0.0
     };
-    let text = if skew == 0.0 {
-        engine.recognize(upright, dpi.round() as u32)?
-    } else {
-        engine.recognize(&deskew::rotate(upright, -skew), dpi.round() as u32)?
-    };
+    let text = engine.recognize(&straightened(upright, skew), dpi.round() as u32)?;
     Ok((skew, text))
+}
+
+/// The page turned by `-skew`, or the page itself when there is nothing to turn.
+fn straightened(page: &GrayImage, skew: f64) -> Cow<'_, GrayImage> {
+    if skew == 0.0 {
+        Cow::Borrowed(page)
+    } else {
+        Cow::Owned(deskew::rotate(page, -skew))
+    }
 }
 
 /// Resolution at which orientation is judged: letters are still well formed, and the

@@ -118,6 +118,33 @@ def test_rotation_and_skew_are_detected(outputs, name):
         assert abs(page["skew_degrees"] - expected["skew_degrees"]) <= 0.25, page
 
 
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_every_quarter_turn_is_found_from_the_ink(tmp_path, turn):
+    """The upright sample turned each way comes back upright, read once: the ink says which
+    way is up, so the orientation detector is not asked (its score stays null)."""
+    from PIL import Image
+
+    name = "don-de-nghi-300dpi.png"
+    turned = tmp_path / f"turned-{turn}.png"
+    with Image.open(SAMPLES / name) as image:
+        # PIL turns counter-clockwise: the page needs `turn` degrees clockwise to stand up.
+        image.rotate(turn, expand=True).save(turned, dpi=(300, 300))
+    out = tmp_path / f"turned-{turn}.pdf"
+    result = subprocess.run(
+        [str(KYSO), "digitize", str(turned), "-o", str(out), "--json"],
+        capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": FIXED_CLOCK},
+        timeout=600, check=True,
+    )
+    (page,) = json.loads(result.stdout)["pages"]
+    assert page["rotation_degrees"] == turn, page
+    assert page["orientation_confidence"] is None, page
+    assert abs(page["skew_degrees"] - MANIFEST[name]["skew_degrees"]) <= 0.25, page
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    truth = (SAMPLES / MANIFEST[name]["ground_truth"]).read_text(encoding="utf-8")
+    assert cer(truth, text) <= MAX_CER[name]
+
 def test_low_resolution_page_is_warned(outputs):
     _, summary = outputs["dang-ky-ho-kinh-doanh-200dpi.jpg"]
     assert summary["warnings"] == [], "200 dpi meets the minimum"
