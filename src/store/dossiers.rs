@@ -424,6 +424,27 @@ impl Dossiers {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The searchable text of each of a document's pages, page 1 first; a page without text
+    /// is an empty string. Empty for a document that has none (or does not exist).
+    pub fn page_texts(&self, document_id: &str) -> Result<Vec<String>, StoreError> {
+        let connection = self.store.lock()?;
+        let mut statement = connection
+            .prepare("SELECT page, text FROM page_text WHERE document_id = ?1 ORDER BY page")?;
+        let rows = statement.query_map([document_id], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut texts = Vec::new();
+        for row in rows {
+            let (page, text) = row?;
+            let index = usize::try_from(page.max(1) - 1).unwrap_or(0);
+            if texts.len() <= index {
+                texts.resize(index + 1, String::new());
+            }
+            texts[index] = text;
+        }
+        Ok(texts)
+    }
+
     /// Pages whose OCR text matches `query` (words, all required; diacritics optional),
     /// best first, within one citizen's dossiers when `cccd` is given. The query is taken
     /// as plain words, never as FTS5 syntax.
@@ -722,6 +743,8 @@ mod tests {
         );
         assert_eq!(dossiers.documents_of(&dossier.id).unwrap(), [signed]);
 
+        assert_eq!(dossiers.page_texts(&document.id).unwrap(), texts);
+        assert!(dossiers.page_texts("no-such-document").unwrap().is_empty());
         let hits = dossiers.search("Hoàn Kiếm", None, 10).unwrap();
         assert_eq!(hits.len(), 1);
         assert_eq!(

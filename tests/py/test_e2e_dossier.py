@@ -142,6 +142,22 @@ def test_dossier_scans_signatures_certification_verify_and_search(service, tmp_p
     hits = reply.body["hits"]
     assert any(h["document_id"] == digitized and h["page"] == 1 for h in hits), hits
 
+    # The citizen reuses the signed copy in a new dossier; the same phrase finds it there.
+    reply = server.post("/api/dossiers", {"procedure_code": "2.000635",
+                                          "applicant_name": CITIZEN["name"],
+                                          "applicant_cccd": CITIZEN["cccd"]}, token=counter)
+    assert reply.status == 201, reply
+    second = reply.body["id"]
+    reply = server.post(f"/api/dossiers/{second}/reuse", {"document_id": digitized},
+                        token=citizen)
+    assert reply.status == 201, reply
+    reused = reply.body["id"]
+    reply = server.request("GET", f"/api/dossiers?q={phrase}", token=citizen)
+    assert reply.status == 200, reply
+    hits = reply.body["hits"]
+    assert any(h["document_id"] == reused and h["dossier_id"] == second
+               and h["page"] == 1 for h in hits), hits
+
     # No token, PIN, OTP or password reached the server's log.
     server.secrets.update({counter, officer, CITIZEN["pin"], CITIZEN["password"]})
     log = server.log.read_text(errors="replace")

@@ -121,6 +121,8 @@ pub async fn reuse(
                     ),
                 ));
             }
+            // The reused copy is found by the same words as its source.
+            let page_texts = dossiers.page_texts(&source.id)?;
             let row = dossiers.add_document(
                 &NewDocument {
                     dossier_id: &target.id,
@@ -131,7 +133,7 @@ pub async fn reuse(
                     size: source.size,
                     action: "reuse",
                     actor: &actor,
-                    page_texts: &[],
+                    page_texts: &page_texts,
                     pages: source.pages,
                 },
                 OffsetDateTime::now_utc(),
