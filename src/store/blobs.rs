@@ -3,6 +3,7 @@
 //! file, synced and renamed into place, and checked against its name whenever it is read.
 //! The database only ever refers to a blob after it is durable.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -32,6 +33,15 @@ pub enum BlobError {
 
 /// Names of files still being written start with this; a crash can leave them behind.
 const PARTIAL_PREFIX: &str = ".partial-";
+
+/// What [`BlobStore::sweep`] removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    /// Files a crash left half written.
+    pub partial: usize,
+    /// Whole files no row refers to.
+    pub unreferenced: usize,
+}
 
 /// The blob folder of a data folder.
 #[derive(Debug, Clone)]
@@ -93,20 +103,22 @@ impl BlobStore {
         Ok(sha256)
     }
 
-    /// Removes the partial files a crash left behind mid-write and returns how many. Run it
-    /// at start, before anything writes: a partial file is never referred to (the rename
-    /// into place comes first), so removing it loses nothing.
-    pub fn sweep_partial(&self) -> Result<usize, BlobError> {
+    /// Removes what no row refers to: partial files a crash left mid-write, and whole files
+    /// that were stored for a request that then failed (an upload refused at a later part, a
+    /// signature that lost a race) or for work a crash cut short. Run it at start, before
+    /// anything writes or is served: a blob is stored before the row that refers to it, so
+    /// while requests run an unreferenced blob may be about to be referred to.
+    pub fn sweep(&self, referenced: &HashSet<String>) -> Result<Swept, BlobError> {
         let failed = |path: &Path| {
             let path = path.to_owned();
             move |source| BlobError::Write { path, source }
         };
+        let mut swept = Swept::default();
         let folders = match std::fs::read_dir(&self.root) {
             Ok(folders) => folders,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(swept),
             Err(source) => return Err(failed(&self.root)(source)),
         };
-        let mut removed = 0;
         for folder in folders {
             let folder = folder.map_err(failed(&self.root))?.path();
             if !folder.is_dir() {
@@ -114,17 +126,19 @@ impl BlobStore {
             }
             for entry in std::fs::read_dir(&folder).map_err(failed(&folder))? {
                 let entry = entry.map_err(failed(&folder))?;
-                if entry
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with(PARTIAL_PREFIX)
-                {
-                    std::fs::remove_file(entry.path()).map_err(failed(&folder))?;
-                    removed += 1;
-                }
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let counter = if name.starts_with(PARTIAL_PREFIX) {
+                    &mut swept.partial
+                } else if self.path_of(&name).is_ok() && !referenced.contains(&name) {
+                    &mut swept.unreferenced
+                } else {
+                    continue;
+                };
+                std::fs::remove_file(entry.path()).map_err(failed(&folder))?;
+                *counter += 1;
             }
         }
-        Ok(removed)
+        Ok(swept)
     }
 
     /// The bytes stored as `sha256`, after checking they still hash to it.
@@ -190,19 +204,24 @@ mod tests {
     }
 
     #[test]
-    fn sweeping_removes_partial_files_only() {
+    fn sweeping_removes_partial_and_unreferenced_files_only() {
         let dir = tempfile::tempdir().unwrap();
         let blobs = BlobStore::new(dir.path());
-        assert_eq!(blobs.sweep_partial().unwrap(), 0);
-        let name = blobs.put(b"trang 1").unwrap();
-        let folder = dir.path().join("blobs").join(&name[..2]);
+        assert_eq!(blobs.sweep(&HashSet::new()).unwrap(), Swept::default());
+        let kept = blobs.put(b"trang 1").unwrap();
+        let orphan = blobs.put(b"trang 2").unwrap();
+        let folder = dir.path().join("blobs").join(&kept[..2]);
         std::fs::write(folder.join(".partial-abc123"), b"tra").unwrap();
-        assert_eq!(blobs.sweep_partial().unwrap(), 1);
-        let left: Vec<_> = std::fs::read_dir(&folder)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(left, std::slice::from_ref(&name));
-        assert_eq!(blobs.get(&name).unwrap(), b"trang 1");
+        std::fs::write(folder.join("README"), b"not a blob").unwrap();
+        let referenced = HashSet::from([kept.clone()]);
+        let swept = blobs.sweep(&referenced).unwrap();
+        assert_eq!((swept.partial, swept.unreferenced), (1, 1));
+        assert_eq!(blobs.sweep(&referenced).unwrap(), Swept::default());
+        assert_eq!(blobs.get(&kept).unwrap(), b"trang 1");
+        assert!(matches!(blobs.get(&orphan), Err(BlobError::Missing { .. })));
+        assert!(
+            folder.join("README").exists(),
+            "only blob names are touched"
+        );
     }
 }

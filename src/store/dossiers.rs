@@ -2,6 +2,8 @@
 //! and the OCR text of every page for full-text search. Plain rows in and out; who may do
 //! what is the server's business. Every call blocks; async callers use a blocking thread.
 
+use std::collections::HashSet;
+
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -422,6 +424,17 @@ impl Dossiers {
         ))?;
         let rows = statement.query_map([dossier_id], document_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every blob a row refers to: uploads and document versions.
+    pub fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {
+        let connection = self.store.lock()?;
+        let mut statement = connection
+            .prepare("SELECT sha256 FROM uploads UNION SELECT sha256 FROM document_versions")?;
+        let names = statement
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<rusqlite::Result<HashSet<_>>>()?;
+        Ok(names)
     }
 
     /// The searchable text of each of a document's pages, page 1 first; a page without text

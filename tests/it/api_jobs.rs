@@ -22,7 +22,7 @@ struct Service {
     child: Child,
     base: String,
     agent: ureq::Agent,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
     counter: String,
     officer: String,
     citizen: String,
@@ -67,6 +67,43 @@ impl Reply {
     }
 }
 
+/// Starts `kyso serve` on `data` and returns it with its base address once it listens.
+fn spawn(data: &Path) -> (Child, String) {
+    // Port 0: the system picks a free port in its ephemeral range (above 32767), which the
+    // service logs.
+    let mut child = kyso()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-remote-signing",
+            "--data",
+        ])
+        .arg(data)
+        .arg("--pki")
+        .arg(repo_root().join("certs"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kyso serve starts");
+    let lines = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(lines).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let address = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("kyso serve logs its address within 30 s");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    (child, format!("http://{address}"))
+}
+
 impl Service {
     fn start() -> Service {
         let data = tempfile::tempdir().unwrap();
@@ -74,48 +111,41 @@ impl Service {
         let officer = token(data.path(), "officer", None);
         let citizen = token(data.path(), "citizen", Some(CCCD));
         let stranger = token(data.path(), "citizen", Some(OTHER_CCCD));
-        // Port 0: the system picks a free port in its ephemeral range (above 32767), which
-        // the service logs.
-        let mut child = kyso()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--no-remote-signing",
-                "--data",
-            ])
-            .arg(data.path())
-            .arg("--pki")
-            .arg(repo_root().join("certs"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kyso serve starts");
-        let lines = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(lines).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let address = loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("kyso serve logs its address within 30 s");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.trim().to_owned();
-            }
-        };
+        let (child, base) = spawn(data.path());
         Service {
             child,
-            base: format!("http://{address}"),
+            base,
             agent: kyso::net::agent(Duration::from_secs(120), 0),
-            _data: data,
+            data,
             counter,
             officer,
             citizen,
             stranger,
         }
+    }
+
+    /// Stops the service and starts it again on the same data folder.
+    fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (self.child, self.base) = spawn(self.data.path());
+    }
+
+    /// The names of the files in the blob folder.
+    fn blobs(&self) -> Vec<String> {
+        let root = self.data.path().join("blobs");
+        let mut names = Vec::new();
+        for folder in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            for entry in std::fs::read_dir(folder.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        names
     }
 
     fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
@@ -388,7 +418,7 @@ fn scans_become_a_searchable_pdf_followed_over_server_sent_events() {
 
 #[test]
 fn uploads_are_refused_with_the_documented_status_and_bad_scans_fail_with_words() {
-    let service = Service::start();
+    let mut service = Service::start();
     let dossier = service.create_dossier(CCCD);
     let scan = std::fs::read(repo_root().join(SAMPLE)).unwrap();
     // Refusals that come before the body is read get a small body: a client still sending
@@ -428,6 +458,12 @@ fn uploads_are_refused_with_the_documented_status_and_bad_scans_fail_with_words(
         .unwrap()
         .to_owned();
     assert!(words.contains("file 2 (ghi-chu.txt)"), "{words}");
+    // The first file was stored before the second was refused; nothing refers to it, and
+    // the next start removes it.
+    let orphan = sha256_hex(&scan);
+    assert_eq!(service.blobs(), [orphan.clone()]);
+    service.restart();
+    assert_eq!(service.blobs(), Vec::<String>::new());
 
     // No file, an empty file, an unknown part, a broken body, not multipart at all.
     let none = service.upload(&dossier, &service.counter, &[Part::Text("title", "Đơn")]);

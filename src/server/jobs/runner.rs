@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 use crate::digitize::{self, DigitizeError, DigitizeOptions, Input, Progress};
 use crate::ocr::{OcrEngine, OcrError, TesseractConfig, TesseractEngine};
 use crate::pdf::{PdfAPart, PdfError};
-use crate::store::blobs::{BlobError, BlobStore};
+use crate::store::blobs::{BlobError, BlobStore, Swept};
 use crate::store::dossiers::{DocumentKind, Dossiers, NewDocument};
 use crate::store::jobs::{ClaimedJob, Job, Jobs};
 use crate::store::{Store, StoreError};
@@ -105,15 +105,27 @@ impl JobRunner {
         })
     }
 
-    /// Removes partial blob files, recovers the jobs a stopped server left running, and
+    /// Removes blob files no row refers to, recovers the jobs a stopped server left running, and
     /// starts the workers on the current tokio runtime. Call it once the server owns its
     /// socket, so a second server started by mistake on the same data folder stops at its
     /// port before touching the first one's jobs. Blocks briefly.
     pub fn start(self: &Arc<Self>) -> Result<(), StoreError> {
-        match self.blobs.sweep_partial() {
-            Ok(0) => {}
-            Ok(removed) => tracing::info!(removed, "removed partial files left by a crash"),
-            Err(error) => tracing::warn!(%error, "cannot clean the blob folder"),
+        match self.dossiers.referenced_blobs() {
+            Err(error) => {
+                tracing::warn!(%error, "cannot list the stored files in use; not cleaned")
+            }
+            Ok(referenced) => match self.blobs.sweep(&referenced) {
+                Ok(swept) if swept == Swept::default() => {}
+                Ok(Swept {
+                    partial,
+                    unreferenced,
+                }) => tracing::info!(
+                    partial,
+                    unreferenced,
+                    "removed stored files no record refers to (left by a crash or a refused request)"
+                ),
+                Err(error) => tracing::warn!(%error, "cannot clean the blob folder"),
+            },
         }
         let recovery = self
             .jobs
