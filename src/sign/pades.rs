@@ -372,28 +372,6 @@ pub fn prepare(
                 }
                 None => None,
             };
-            let (rect, normal) = match visible {
-                Some(visible) => {
-                    for object in visible.objects {
-                        update.add(object);
-                    }
-                    (visible.rect, visible.normal)
-                }
-                None => {
-                    // ISO 19005-2 §6.3.3 wants an appearance for every widget; an empty
-                    // form of zero size is the invisible signature's.
-                    let empty = update.alloc();
-                    update.add(PendingObject::Stream(
-                        empty,
-                        Dict::new()
-                            .set("Type", Obj::name("XObject"))
-                            .set("Subtype", Obj::name("Form"))
-                            .set("BBox", Obj::reals(&[0.0, 0.0, 0.0, 0.0])),
-                        Vec::new(),
-                    ));
-                    ([0.0; 4], empty)
-                }
-            };
             let widget = Dict::new()
                 .set("Type", Obj::name("Annot"))
                 .set("Subtype", Obj::name("Widget"))
@@ -402,9 +380,22 @@ pub fn prepare(
                 .set("V", sig_ref)
                 // Print (ISO 19005-2 §6.3.2) and Locked.
                 .set("F", 132i64)
-                .set("Rect", Obj::reals(&rect))
-                .set("P", Obj::Indirect(page_id.number, page_id.generation))
-                .set("AP", Dict::new().set("N", normal));
+                .set("P", Obj::Indirect(page_id.number, page_id.generation));
+            let widget = match visible {
+                Some(visible) => {
+                    for object in visible.objects {
+                        update.add(object);
+                    }
+                    widget
+                        .set("Rect", Obj::reals(&visible.rect))
+                        .set("AP", Dict::new().set("N", visible.normal))
+                }
+                // An invisible signature's widget has no area, and then no appearance: ISO
+                // 19005-2 §6.3.3 asks for one only when the Rect has an area, and an
+                // appearance stream added with a signature or timestamp reads to diff
+                // checkers as more than a signature (form filling).
+                None => widget.set("Rect", Obj::reals(&[0.0; 4])),
+            };
             update.add(PendingObject::Object(widget_ref, Obj::Dict(widget)));
             add_annotation(&mut update, page, page_id, widget_ref)?;
             new_field = Some(widget_ref);
