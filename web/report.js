@@ -30,6 +30,7 @@ const SUB_INDICATION = {
   NO_CERTIFICATE_CHAIN_FOUND: ['không dựng được chuỗi chứng thư số tới một chứng thư số gốc tin cậy.', 'no chain to a trusted root certificate could be built.'],
   REVOKED_NO_POE: ['chứng thư số của người ký đã bị thu hồi và không có dấu thời gian tin cậy chứng minh chữ ký được tạo trước đó.', "the signer's certificate is revoked and no trusted timestamp proves the signature came before."],
   OUT_OF_BOUNDS_NO_POE: ['chứng thư số của người ký nay đã hết hạn hoặc chưa có hiệu lực, và không có dấu thời gian tin cậy chứng minh chữ ký được tạo khi chứng thư số còn hiệu lực.', "the signer's certificate is outside its validity now, and no trusted timestamp proves the signature was made while it was valid."],
+  CRYPTO_CONSTRAINTS_FAILURE_NO_POE: ['chữ ký dùng thuật toán hoặc độ dài khoá không còn đủ an toàn, và không có dấu thời gian tin cậy chứng minh chữ ký được tạo khi thuật toán đó còn được chấp nhận.', 'the signature relies on an algorithm or key size that is no longer strong enough, and no trusted timestamp proves it was made while that algorithm was still accepted.'],
   TRY_LATER: ['không kiểm tra được tình trạng thu hồi chứng thư số: tệp không chứa dữ liệu thu hồi và không kết nối được máy chủ OCSP/CRL. Hãy thử lại khi có mạng.', "the certificate's revocation status could not be checked: the file holds no revocation data and the OCSP/CRL servers could not be reached. Try again when online."],
 };
 

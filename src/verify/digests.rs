@@ -76,6 +76,22 @@ impl<'a> FileDigests<'a> {
             _ => Vec::new(),
         }
     }
+
+    /// The digest of a /ByteRange's two parts with any hash OpenSSL knows, for the older
+    /// algorithms a file may use (`None` if OpenSSL refuses it or the range is impossible).
+    pub fn digest_with(
+        &self,
+        hash: openssl::hash::MessageDigest,
+        byte_range: [usize; 4],
+    ) -> Option<Vec<u8>> {
+        let [a, b, c, d] = byte_range;
+        let first = self.bytes.get(a..a.saturating_add(b))?;
+        let second = self.bytes.get(c..c.saturating_add(d))?;
+        let mut hasher = openssl::hash::Hasher::new(hash).ok()?;
+        hasher.update(first).ok()?;
+        hasher.update(second).ok()?;
+        hasher.finish().ok().map(|d| d.to_vec())
+    }
 }
 
 #[cfg(test)]

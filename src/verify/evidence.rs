@@ -11,7 +11,7 @@ use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
 use super::trust::Evidence;
 use super::view::RevisionView;
 use crate::pdf::read::{Dictionary, Object, ObjectId};
-use crate::sign::cms::ParsedSignedData;
+use crate::sign::cms::ReceivedSignedData;
 
 /// adbe-revocationInfoArchival (ISO 32000-1 §12.8.3.3.2): revocation values inside the
 /// signed attributes of a PDF signature.
@@ -118,8 +118,9 @@ pub(crate) fn first_dss_revision(
     })
 }
 
-/// The file's evidence plus the revocation values the signature carries in its signed
-/// attributes:
+/// The file's evidence plus the revocation values the signature carries: in the SignedData's
+/// `crls` field (RFC 5652 §10.2.1: CRLs, and OCSP responses as id-ri-ocsp-response, RFC 5940
+/// §2.1), and in its signed attributes:
 ///
 /// ```text
 /// RevocationInfoArchival ::= SEQUENCE {
@@ -127,13 +128,21 @@ pub(crate) fn first_dss_revision(
 ///     ocsp         [1] EXPLICIT SEQUENCE of OCSPResponse OPTIONAL,
 ///     otherRevInfo [2] EXPLICIT SEQUENCE of OtherRevInfo OPTIONAL }
 /// ```
-pub(crate) fn with_cms_values(file: &Evidence, parsed: &ParsedSignedData) -> Evidence {
+pub(crate) fn with_cms_values(file: &Evidence, parsed: &ReceivedSignedData) -> Evidence {
     let mut evidence = file.clone();
     for certificate in &parsed.certificates {
         if !evidence.certificates.contains(certificate) {
             evidence.certificates.push(certificate.clone());
         }
     }
+    let take = |from: &[Vec<u8>], into: &mut Vec<Vec<u8>>| {
+        into.extend(from.iter().take(MAX_VALUES).cloned());
+    };
+    take(&parsed.revocation_crls, &mut evidence.cms_crls);
+    take(
+        &parsed.revocation_ocsp_responses,
+        &mut evidence.cms_ocsp_responses,
+    );
     let Some(attribute) = parsed.signed_attribute(ADBE_REVOCATION_INFO_ARCHIVAL) else {
         return evidence;
     };

@@ -7,6 +7,7 @@ use openssl::x509::X509;
 use time::OffsetDateTime;
 
 use super::VerifyOptions;
+use super::algorithms;
 use super::byte_range::{self, SignedRange};
 use super::changes::{self, RevisionChanges};
 use super::digests::FileDigests;
@@ -318,15 +319,27 @@ fn judge_document_timestamp(
     report.valid = checked.valid;
     report.trusted = checked.proves_time();
     if let Some(info) = &checked.info {
-        report.digest_algorithm = info
-            .imprint_digest
-            .map(|d| integrity::digest_name(d).to_owned());
+        report.digest_algorithm =
+            algorithms::Hash::from_oid(&info.imprint_algorithm).map(|d| d.name().to_owned());
         report.signer = info
             .tsa_certificate
             .as_ref()
             .map(|c| signer_report(c, checked.chain.as_ref()));
     }
+    // A weak token that could not be checked, or a checked one resting on weak algorithms,
+    // is undecided rather than wrong (ETSI EN 319 102-1 §5.2.8).
+    let weak = checked.weak_finding().map(|finding| {
+        (
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailureNoPoe,
+            finding,
+        )
+    });
     if !checked.valid {
+        if let Some((indication, sub, finding)) = weak {
+            fail(report, indication, sub, finding);
+            return;
+        }
         let sub = match &checked.problem {
             Some(Finding::TimestampInvalid { detail }) if detail.contains("imprint") => {
                 SubIndication::HashFailure
@@ -348,9 +361,18 @@ fn judge_document_timestamp(
     }
     if let Some(chain) = &checked.chain {
         report.revocation = Some(chain.revocation.clone());
-        if let Some((indication, sub, finding)) = chain.failure.clone() {
-            fail(report, indication, sub, finding);
+        if let Some((Indication::TotalFailed, sub, finding)) = chain.failure.clone() {
+            fail(report, Indication::TotalFailed, sub, finding);
+            return;
         }
+    }
+    if let Some((indication, sub, finding)) = weak {
+        fail(report, indication, sub, finding);
+        return;
+    }
+    if let Some((indication, sub, finding)) = checked.chain.as_ref().and_then(|c| c.failure.clone())
+    {
+        fail(report, indication, sub, finding);
     }
 }
 
@@ -392,9 +414,9 @@ fn judge_signature(
     let parsed = &integrity.parsed;
     report.intact = integrity.intact;
     report.valid = integrity.valid;
-    report.digest_algorithm = Some(integrity::digest_name(parsed.digest_algorithm).to_owned());
+    report.digest_algorithm = Some(integrity.digest.name().to_owned());
     report.signature_algorithm = Some(
-        match parsed.signature_algorithm.scheme() {
+        match integrity.signature.0 {
             SignatureScheme::RsaPss => "RSASSA-PSS",
             SignatureScheme::RsaPkcs1v15 => "RSA PKCS#1 v1.5",
             SignatureScheme::Ecdsa => "ECDSA",
@@ -454,6 +476,21 @@ fn judge_signature(
         report.trusted = chain.failure.is_none();
         report.revocation = Some(chain.revocation.clone());
     }
+    // Cryptographic constraints (ETSI EN 319 102-1 §5.2.8): the digest and signature
+    // algorithms, the signer's key, and the keys and certificate signatures of the chain as
+    // far as it was built; a weak one passes only when the proof of existence came before
+    // its sunset (§5.6.2.5).
+    let mut weak = integrity.weak.clone();
+    let signer_chain = match (&chain, &parsed.signer_certificate) {
+        (Some(c), _) if !c.chain.is_empty() => c.chain.clone(),
+        (_, Some(certificate)) => vec![certificate.clone()],
+        _ => Vec::new(),
+    };
+    weak.extend(algorithms::weak_chain(
+        &signer_chain,
+        AlgorithmUse::SignerKey,
+    ));
+    let crypto_failure = algorithms::unacceptable(&weak, proof).map(|w| w.finding.clone());
 
     report.pades_level = pades_level(
         facts,
@@ -485,15 +522,36 @@ fn judge_signature(
         );
         return;
     }
-    if let Some(chain) = &chain
-        && let Some((indication, sub, finding)) = chain.failure.clone()
-    {
+    let chain_failure = chain.as_ref().and_then(|c| c.failure.clone());
+    if let Some((Indication::TotalFailed, sub, finding)) = chain_failure.clone() {
+        fail(report, Indication::TotalFailed, sub, finding);
+        return;
+    }
+    if let Some(finding) = crypto_failure {
+        fail(
+            report,
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailureNoPoe,
+            finding,
+        );
+        return;
+    }
+    if let Some((indication, sub, finding)) = chain_failure {
         fail(report, indication, sub, finding);
         return;
     }
     if let Some(stamp) = &signature_timestamp
         && !stamp.proves_time()
     {
+        if let Some(finding) = stamp.weak_finding() {
+            fail(
+                report,
+                Indication::Indeterminate,
+                SubIndication::CryptoConstraintsFailureNoPoe,
+                finding,
+            );
+            return;
+        }
         let finding = stamp.problem.clone().unwrap_or(Finding::TimestampInvalid {
             detail: "the signature timestamp does not check out".into(),
         });

@@ -5,6 +5,7 @@
 //! [`Report`] with one verdict each. Rendering the report in words is `render`. Files, clocks
 //! and the network stay with the caller: bytes, a time and a [`Fetcher`] come in.
 
+mod algorithms;
 mod byte_range;
 mod changes;
 mod digests;
@@ -21,8 +22,8 @@ mod view;
 use time::OffsetDateTime;
 
 pub use report::{
-    Change, ChangeReport, Coverage, DocMdp, Finding, Hierarchy, Indication, ModificationLevel,
-    PadesLevel, Report, SCHEMA, SignatureKind, SignatureReport, SubIndication,
+    AlgorithmUse, Change, ChangeReport, Coverage, DocMdp, Finding, Hierarchy, Indication,
+    ModificationLevel, PadesLevel, Report, SCHEMA, SignatureKind, SignatureReport, SubIndication,
 };
 
 use crate::pdf::read::{Document, Limits, PdfReadError};

@@ -59,6 +59,30 @@ pub enum SubIndication {
     /// Revocation status could not be established (no data in the file, offline, or the
     /// responder did not answer).
     TryLater,
+    /// An algorithm or key size the signature, its chain or its timestamp relies on is below
+    /// the required strength, and no trusted proof of existence dates the signature before
+    /// that algorithm's sunset (ETSI EN 319 102-1 §5.2.8, §5.6.2.5).
+    CryptoConstraintsFailureNoPoe,
+}
+
+/// What a weak algorithm or key is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlgorithmUse {
+    /// The digest of the signed bytes and of the signed attributes (digestAlgorithm).
+    MessageDigest,
+    /// The hash inside the signature algorithm (signatureAlgorithm).
+    SignatureAlgorithm,
+    /// The signer's public key.
+    SignerKey,
+    /// A CA's public key in the signer's or the TSA's chain.
+    CertificateKey,
+    /// The hash of a certificate's signature in the chain.
+    CertificateSignature,
+    /// A timestamp's message imprint or the hash of its own signature.
+    TimestampDigest,
+    /// The time-stamping authority's public key.
+    TimestampKey,
 }
 
 /// How much of the file a signature's /ByteRange covers (after pyHanko's terms).
@@ -290,8 +314,17 @@ pub enum Finding {
     FieldLocked {
         field: String,
     },
+    /// An algorithm or key below the required strength: what it is used for, whose
+    /// certificate (for keys and certificate signatures), its name ("SHA-1", "RSA-1024"),
+    /// and since when it is weak (`None`: it never was strong enough); `detail` says the
+    /// same in one English line.
     WeakAlgorithm {
         detail: String,
+        used_for: AlgorithmUse,
+        subject: Option<String>,
+        algorithm: String,
+        #[serde(with = "time::serde::rfc3339::option")]
+        sunset: Option<OffsetDateTime>,
     },
 }
 

@@ -1,15 +1,18 @@
 //! RFC 3161 timestamps as a verifier meets them (ETSI EN 319 102-1 §5.4): a signature
 //! timestamp over a CMS signature value (PAdES B-T) or a document timestamp over byte ranges
 //! (B-LTA). The imprint must match the data, the token's signature must verify, and the TSA's
-//! chain must reach a trust anchor with the timeStamping purpose at the stamped time.
+//! chain must reach a trust anchor with the timeStamping purpose at the stamped time. A token
+//! whose imprint, signature or TSA chain uses an algorithm below the required strength
+//! (`algorithms`) proves nothing.
 
 use crate::pki::chain::{ParsedCertificate, Purpose};
 use crate::pki::tsa::{self, TstInfo};
 use crate::sign::DigestAlgorithm;
 use crate::sign::cms;
 
+use super::algorithms::{self, Hash, WeakUse};
 use super::integrity::der_element;
-use super::report::{Finding, TimestampReport};
+use super::report::{AlgorithmUse, Finding, TimestampReport};
 use super::trust::{self, ChainOutcome, Evidence, JudgedAt, TrustContext};
 
 /// A timestamp after checking.
@@ -18,12 +21,23 @@ pub(crate) struct CheckedTimestamp {
     pub valid: bool,
     pub chain: Option<ChainOutcome>,
     pub problem: Option<Finding>,
+    /// Algorithms of the token or its TSA's chain below the required strength.
+    pub weak: Vec<WeakUse>,
 }
 
 impl CheckedTimestamp {
-    /// Valid and its TSA trusted: the time it states is a proof of existence.
+    /// Valid, its TSA trusted and its algorithms strong: the time it states is a proof of
+    /// existence (ETSI EN 319 102-1 §5.6.2.5 asks the same of a timestamp as of a signature;
+    /// a weak timestamp is not saved by a later one here).
     pub fn proves_time(&self) -> bool {
-        self.valid && self.chain.as_ref().is_some_and(|c| c.failure.is_none())
+        self.valid
+            && self.weak.is_empty()
+            && self.chain.as_ref().is_some_and(|c| c.failure.is_none())
+    }
+
+    /// The first weak algorithm, as a finding.
+    pub fn weak_finding(&self) -> Option<Finding> {
+        self.weak.first().map(|w| w.finding.clone())
     }
 
     pub fn report(&self) -> Option<TimestampReport> {
@@ -53,6 +67,7 @@ pub(crate) fn check(
         valid: false,
         chain: None,
         problem: None,
+        weak: Vec::new(),
     };
     let Some(token) = der_element(token) else {
         checked.problem = Some(Finding::TimestampInvalid {
@@ -60,16 +75,27 @@ pub(crate) fn check(
         });
         return checked;
     };
+    checked.weak = weak_token_algorithms(token);
     let info = match tsa::tst_info(token) {
         Ok(info) => info,
         Err(e) => {
-            checked.problem = Some(Finding::TimestampInvalid {
+            checked.problem = checked.weak_finding().or(Some(Finding::TimestampInvalid {
                 detail: e.to_string(),
-            });
+            }));
             return checked;
         }
     };
+    if let Some(hash) = Hash::from_oid(&info.imprint_algorithm) {
+        checked
+            .weak
+            .extend(algorithms::weak_hash(AlgorithmUse::TimestampDigest, hash));
+    }
     let Some(digest) = info.imprint_digest else {
+        if let Some(weak) = checked.weak_finding() {
+            checked.problem = Some(weak);
+            checked.info = Some(info);
+            return checked;
+        }
         checked.problem = Some(Finding::TimestampInvalid {
             detail: format!(
                 "the timestamp's imprint uses {}, which is not a SHA-2 digest",
@@ -120,8 +146,39 @@ pub(crate) fn check(
             detail: describe(finding),
         });
     }
+    let chain = if outcome.chain.is_empty() {
+        std::slice::from_ref(&tsa_certificate)
+    } else {
+        outcome.chain.as_slice()
+    };
+    checked
+        .weak
+        .extend(algorithms::weak_chain(chain, AlgorithmUse::TimestampKey));
+    if checked.problem.is_none() {
+        checked.problem = checked.weak_finding();
+    }
     checked.chain = Some(outcome);
     checked
+}
+
+/// The weak digest and signature hashes of a token's SignerInfo (a token kyso cannot read
+/// for another reason has none here: that is reported as it is).
+fn weak_token_algorithms(token: &[u8]) -> Vec<WeakUse> {
+    let Ok(received) = cms::parse_received(token) else {
+        return Vec::new();
+    };
+    let Some(digest) = Hash::from_oid(&received.digest_algorithm.oid) else {
+        return Vec::new();
+    };
+    let mut weak: Vec<WeakUse> = algorithms::weak_hash(AlgorithmUse::TimestampDigest, digest)
+        .into_iter()
+        .collect();
+    if let Some((_, hash)) = algorithms::signature_algorithm(&received.signature_algorithm, digest)
+        && hash != digest
+    {
+        weak.extend(algorithms::weak_hash(AlgorithmUse::TimestampDigest, hash));
+    }
+    weak
 }
 
 /// A short English account of a chain finding, for the timestamp's own finding.

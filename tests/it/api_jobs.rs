@@ -461,7 +461,7 @@ fn uploads_are_refused_with_the_documented_status_and_bad_scans_fail_with_words(
     // The first file was stored before the second was refused; nothing refers to it, and
     // the next start removes it.
     let orphan = sha256_hex(&scan);
-    assert_eq!(service.blobs(), [orphan.clone()]);
+    assert_eq!(service.blobs(), std::slice::from_ref(&orphan));
     service.restart();
     assert_eq!(service.blobs(), Vec::<String>::new());
 

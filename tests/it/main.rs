@@ -21,3 +21,4 @@ mod support;
 mod trust;
 mod verify;
 mod verify_bombs;
+mod verify_crypto;

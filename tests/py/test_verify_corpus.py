@@ -55,7 +55,7 @@ SUB_INDICATIONS = {
     "HASH_FAILURE", "SIG_CRYPTO_FAILURE", "FORMAT_FAILURE", "REVOKED", "EXPIRED",
     "NOT_YET_VALID", "NO_CERTIFICATE_CHAIN_FOUND", "OUT_OF_BOUNDS_NO_POE", "REVOKED_NO_POE",
     "TRY_LATER", "NO_SIGNING_CERTIFICATE_FOUND", "SIG_CONSTRAINTS_FAILURE",
-    "CHAIN_CONSTRAINTS_FAILURE",
+    "CHAIN_CONSTRAINTS_FAILURE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
 }
 MODIFICATION_LEVELS = {"NONE": "none", "LTA_UPDATES": "dss", "FORM_FILLING": "form_filling",
                        "ANNOTATIONS": "annotations", "OTHER": "other"}
@@ -117,7 +117,7 @@ def test_corpus_covers_what_the_issue_asks_for():
     subs = {s["sub_indication"] for entry in FILES for s in entry["signatures"]}
     for wanted in ["HASH_FAILURE", "SIG_CRYPTO_FAILURE", "FORMAT_FAILURE", "REVOKED",
                    "REVOKED_NO_POE", "EXPIRED", "OUT_OF_BOUNDS_NO_POE",
-                   "NO_CERTIFICATE_CHAIN_FOUND"]:
+                   "NO_CERTIFICATE_CHAIN_FOUND", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"]:
         assert wanted in subs, wanted
     levels = {s["pades_level"] for entry in FILES for s in entry["signatures"]}
     assert {"B-B", "B-T", "B-LT", "B-LTA"} <= levels
@@ -362,9 +362,14 @@ def test_kyso_verify_agrees(entry, services):
 
 def adobe_revinfo(emb) -> dict:
     """The OCSP responses and CRLs a signature carries in its signed
-    adbe-revocationInfoArchival attribute (ISO 32000-1 §12.8.3.3.2), for a ValidationContext."""
+    adbe-revocationInfoArchival attribute (ISO 32000-1 §12.8.3.3.2), or else in the
+    SignedData's `crls` field (RFC 5652 §10.2.1, RFC 5940), for a ValidationContext."""
     for attribute in emb.signer_info["signed_attrs"]:
         if attribute["type"].dotted == "1.2.840.113583.1.1.8":
             archival = attribute["values"][0]
             return {"ocsps": list(archival["ocsp"]), "crls": list(archival["crl"])}
-    return {}
+    choices = emb.signed_data["crls"].native and emb.signed_data["crls"] or []
+    crls = [c.chosen for c in choices if c.name == "crl"]
+    ocsps = [c.chosen["other_rev_info"] for c in choices
+             if c.name == "other" and c.chosen["other_rev_info_format"].native == "ocsp_response"]
+    return {"ocsps": ocsps, "crls": crls} if crls or ocsps else {}

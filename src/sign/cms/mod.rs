@@ -16,8 +16,8 @@ pub use algorithm_id::SignatureAlgorithm;
 pub use attributes::{SignedAttributeValues, signed_attributes};
 pub use builder::{PreparedSignerInfo, SignedDataParams, sign_detached};
 pub use parse::{
-    EssCertificateCheck, ParsedSignedData, RawAttribute, SignerIdentifier, add_unsigned_attribute,
-    parse, signature_value,
+    EssCertificateCheck, ParsedSignedData, RawAttribute, ReceivedSignedData, SignerIdentifier,
+    add_unsigned_attribute, parse, parse_received, signature_value,
 };
 pub use verify::verify_signature_value;
 

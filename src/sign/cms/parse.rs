@@ -50,22 +50,29 @@ pub enum EssCertificateCheck {
     Unreadable,
 }
 
-/// What a verifier needs from a SignedData, for its first SignerInfo.
+/// What a verifier needs from a SignedData, for its first SignerInfo. `D` and `S` are the
+/// digest and signature algorithms: typed ([`DigestAlgorithm`], [`SignatureAlgorithm`]) as
+/// [`parse`] returns them, or the identifiers as received from [`parse_received`], for a
+/// verifier that judges algorithms kyso does not sign with (SHA-1, MD5) by its own policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParsedSignedData {
+pub struct ParsedSignedData<D = DigestAlgorithm, S = SignatureAlgorithm> {
     /// eContentType.
     pub content_type: ObjectIdentifier,
     /// The eContent octets when the content is attached (a TSTInfo), `None` if detached.
     pub encapsulated: Option<Vec<u8>>,
     /// Every certificate in `certificates`, as received.
     pub certificates: Vec<Vec<u8>>,
+    /// The CRLs in `crls` (RFC 5652 §10.2.1 RevocationInfoChoice `crl`), as received.
+    pub revocation_crls: Vec<Vec<u8>>,
+    /// The OCSP responses in `crls` (RFC 5940 §2.1: `other` with id-ri-ocsp-response).
+    pub revocation_ocsp_responses: Vec<Vec<u8>>,
     /// How many SignerInfos there are; only the first is described here.
     pub signer_info_count: usize,
     pub signer_identifier: SignerIdentifier,
     /// The certificate `signer_identifier` names, if the SignedData carries it.
     pub signer_certificate: Option<Vec<u8>>,
-    pub digest_algorithm: DigestAlgorithm,
-    pub signature_algorithm: SignatureAlgorithm,
+    pub digest_algorithm: D,
+    pub signature_algorithm: S,
     pub signature: Vec<u8>,
     /// The signed attributes re-tagged as `SET OF` (0x31): the bytes that were signed.
     pub signed_attributes_der: Option<Vec<u8>>,
@@ -75,8 +82,46 @@ pub struct ParsedSignedData {
     pub unsigned_attributes: Vec<RawAttribute>,
 }
 
-/// Reads a ContentInfo holding SignedData.
+/// A SignedData with its first SignerInfo's algorithm identifiers as received.
+pub type ReceivedSignedData = ParsedSignedData<AlgorithmIdentifierOwned, AlgorithmIdentifierOwned>;
+
+/// `id-ri-ocsp-response` (RFC 5940 §2.1): an OCSPResponse among the RevocationInfoChoices.
+const ID_RI_OCSP_RESPONSE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
+
+/// Reads a ContentInfo holding SignedData, accepting the SHA-2 digests and the signature
+/// algorithms kyso signs with (RSASSA-PSS, PKCS#1 v1.5, ECDSA over SHA-2) only.
 pub fn parse(cms_der: &[u8]) -> Result<ParsedSignedData, CmsError> {
+    parse_received(cms_der)?.typed()
+}
+
+impl ReceivedSignedData {
+    /// The same SignedData with its algorithms read as kyso knows them; an algorithm it does
+    /// not sign with is an error.
+    pub fn typed(self) -> Result<ParsedSignedData, CmsError> {
+        let digest_algorithm = digest_from_identifier(&self.digest_algorithm)?;
+        let signature_algorithm = SignatureAlgorithm::from_identifier(&self.signature_algorithm)?;
+        Ok(ParsedSignedData {
+            content_type: self.content_type,
+            encapsulated: self.encapsulated,
+            certificates: self.certificates,
+            revocation_crls: self.revocation_crls,
+            revocation_ocsp_responses: self.revocation_ocsp_responses,
+            signer_info_count: self.signer_info_count,
+            signer_identifier: self.signer_identifier,
+            signer_certificate: self.signer_certificate,
+            digest_algorithm,
+            signature_algorithm,
+            signature: self.signature,
+            signed_attributes_der: self.signed_attributes_der,
+            signed_attributes: self.signed_attributes,
+            message_digest: self.message_digest,
+            unsigned_attributes: self.unsigned_attributes,
+        })
+    }
+}
+
+/// Reads a ContentInfo holding SignedData, whatever algorithms its first SignerInfo names.
+pub fn parse_received(cms_der: &[u8]) -> Result<ReceivedSignedData, CmsError> {
     let der = CmsError::der("reading the SignedData");
     let layout = Layout::read(cms_der)?;
     let fields = &layout.signer_info;
@@ -139,20 +184,16 @@ pub fn parse(cms_der: &[u8]) -> Result<ParsedSignedData, CmsError> {
         .find(|c| names_certificate(&signer_identifier, c))
         .cloned();
 
-    let digest_algorithm = digest_from_identifier(
-        &fields[2]
-            .decode_as::<AlgorithmIdentifierOwned>()
-            .map_err(der)?,
-    )?;
+    let digest_algorithm = fields[2]
+        .decode_as::<AlgorithmIdentifierOwned>()
+        .map_err(der)?;
     let signed = layout.signed_attributes_index().map(|i| &fields[i]);
     let after = layout.signature_algorithm_index();
-    let signature_algorithm = SignatureAlgorithm::from_identifier(
-        &fields
-            .get(after)
-            .ok_or(CmsError::NoSignerInfo)?
-            .decode_as::<AlgorithmIdentifierOwned>()
-            .map_err(der)?,
-    )?;
+    let signature_algorithm = fields
+        .get(after)
+        .ok_or(CmsError::NoSignerInfo)?
+        .decode_as::<AlgorithmIdentifierOwned>()
+        .map_err(der)?;
     let signature = fields
         .get(after + 1)
         .ok_or(CmsError::NoSignerInfo)?
@@ -186,10 +227,17 @@ pub fn parse(cms_der: &[u8]) -> Result<ParsedSignedData, CmsError> {
         _ => Vec::new(),
     };
 
+    let RevocationValues {
+        crls: revocation_crls,
+        responses: revocation_ocsp_responses,
+    } = revocation_choices(&layout);
+
     Ok(ParsedSignedData {
         content_type,
         encapsulated,
         certificates,
+        revocation_crls,
+        revocation_ocsp_responses,
         signer_info_count: layout.signer_infos.len(),
         signer_identifier,
         signer_certificate,
@@ -203,7 +251,53 @@ pub fn parse(cms_der: &[u8]) -> Result<ParsedSignedData, CmsError> {
     })
 }
 
-impl ParsedSignedData {
+/// ```text
+/// RevocationInfoChoices ::= SET OF RevocationInfoChoice
+/// RevocationInfoChoice ::= CHOICE {
+///     crl CertificateList,
+///     other [1] IMPLICIT OtherRevocationInfoFormat }
+/// OtherRevocationInfoFormat ::= SEQUENCE {
+///     otherRevInfoFormat OBJECT IDENTIFIER,
+///     otherRevInfo ANY DEFINED BY otherRevInfoFormat }
+/// ```
+/// (RFC 5652 §10.2.1, the SignedData's `crls [1] IMPLICIT`): the CRLs, and the OCSP
+/// responses carried as `other` with id-ri-ocsp-response (RFC 5940 §2.1). Other formats are
+/// skipped.
+///
+/// The field is not signed: a malformed value is skipped rather than failing the whole
+/// SignedData (a verifier then finds no revocation data in it).
+fn revocation_choices(layout: &Layout<'_>) -> RevocationValues {
+    let mut values = RevocationValues {
+        crls: Vec::new(),
+        responses: Vec::new(),
+    };
+    let choices = layout
+        .signed_data
+        .iter()
+        .find(|f| f.tag() == tlv::context(1))
+        .and_then(|set| tlv::children(set.value()).ok())
+        .unwrap_or_default();
+    for choice in choices {
+        if choice.tag() == Tag::Sequence {
+            values.crls.extend(tlv::encoding(&choice).ok());
+        } else if choice.tag() == tlv::context(1)
+            && let Ok(parts) = tlv::children(choice.value())
+            && let [format, value] = parts.as_slice()
+            && format.decode_as::<ObjectIdentifier>().ok() == Some(ID_RI_OCSP_RESPONSE)
+        {
+            values.responses.extend(tlv::encoding(value).ok());
+        }
+    }
+    values
+}
+
+/// The CRLs and OCSP responses of a SignedData's `crls` field, as received.
+struct RevocationValues {
+    crls: Vec<Vec<u8>>,
+    responses: Vec<Vec<u8>>,
+}
+
+impl<D, S> ParsedSignedData<D, S> {
     pub fn signed_attribute(&self, oid: ObjectIdentifier) -> Option<&RawAttribute> {
         self.signed_attributes.iter().find(|a| a.oid == oid)
     }
@@ -211,7 +305,9 @@ impl ParsedSignedData {
     pub fn unsigned_attribute(&self, oid: ObjectIdentifier) -> Option<&RawAttribute> {
         self.unsigned_attributes.iter().find(|a| a.oid == oid)
     }
+}
 
+impl ParsedSignedData {
     /// Checks the cryptographic binding of the first SignerInfo (RFC 5652 §5.4, §5.6): the
     /// content-type attribute equals eContentType, and the signature over the signed
     /// attributes verifies with the signer's certificate. The message digest is compared by
@@ -221,6 +317,26 @@ impl ParsedSignedData {
             .signer_certificate
             .as_ref()
             .ok_or(CmsError::SignerCertificateNotFound)?;
+        let signed = self.signed_bytes()?;
+        if verify_signature_value(
+            certificate,
+            signed,
+            self.signature_algorithm,
+            self.digest_algorithm,
+            &self.signature,
+        )? {
+            Ok(())
+        } else {
+            Err(CmsError::SignatureInvalid)
+        }
+    }
+}
+
+impl<D, S> ParsedSignedData<D, S> {
+    /// The signed attributes as they were signed, after checking what RFC 5652 §5.3 and
+    /// §11.1 ask of them whatever the algorithms: present, a content-type attribute equal to
+    /// eContentType, and a message-digest attribute.
+    pub fn signed_bytes(&self) -> Result<&[u8], CmsError> {
         let signed = self
             .signed_attributes_der
             .as_ref()
@@ -243,17 +359,7 @@ impl ParsedSignedData {
             .ok_or(CmsError::MissingAttribute {
                 name: "message-digest",
             })?;
-        if verify_signature_value(
-            certificate,
-            signed,
-            self.signature_algorithm,
-            self.digest_algorithm,
-            &self.signature,
-        )? {
-            Ok(())
-        } else {
-            Err(CmsError::SignatureInvalid)
-        }
+        Ok(signed)
     }
 
     /// Compares ESS signing-certificate-v2 (or, failing that, signing-certificate) with the

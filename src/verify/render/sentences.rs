@@ -2,7 +2,7 @@
 //! details inside findings come from the validation as they are (technical, untranslated);
 //! the sentence around them says what it means and what to do.
 
-use super::words::{doc_mdp, modification_level, when};
+use super::words::{algorithm_use, doc_mdp, modification_level, when};
 use super::{Lang, t, tr};
 use crate::verify::report::{Change, Finding};
 
@@ -123,11 +123,34 @@ pub(super) fn finding(finding: &Finding, lang: Lang) -> String {
             "Trường «{field}» đã bị khoá bởi chữ ký nhưng vẫn bị thay đổi sau khi ký.",
             "The field «{field}» is locked by the signature, yet it was changed after signing.",
         ),
-        Finding::WeakAlgorithm { detail } => tr!(
-            lang,
-            "Thuật toán không còn đủ an toàn ({detail}); Thông tư 15/2025/TT-BKHCN yêu cầu RSA từ 2048 bit hoặc ECDSA từ 256 bit cùng SHA-2. Hãy đề nghị ký lại bằng chứng thư số và phần mềm mới.",
-            "The algorithm is no longer strong enough ({detail}); Circular 15/2025/TT-BKHCN requires RSA of 2048 bits or more or ECDSA of 256 bits or more, with SHA-2. Ask for a new signature with current certificates and software.",
-        ),
+        Finding::WeakAlgorithm {
+            used_for,
+            subject,
+            algorithm,
+            sunset,
+            ..
+        } => {
+            let what = algorithm_use(*used_for, lang);
+            let whose = subject
+                .as_ref()
+                .map(|s| format!(" «{s}»"))
+                .unwrap_or_default();
+            match sunset {
+                Some(sunset) => {
+                    let since = when(*sunset);
+                    tr!(
+                        lang,
+                        "{what}{whose} là {algorithm}, không còn đủ an toàn từ {since}; Thông tư 15/2025/TT-BKHCN yêu cầu RSA từ 2048 bit hoặc ECDSA từ 256 bit cùng SHA-2. Chữ ký chỉ được công nhận nếu có dấu thời gian tin cậy chứng minh đã ký trước thời điểm đó; nếu không, hãy đề nghị ký lại bằng chứng thư số và phần mềm mới.",
+                        "{what}{whose} is {algorithm}, no longer strong enough since {since}; Circular 15/2025/TT-BKHCN requires RSA of 2048 bits or more or ECDSA of 256 bits or more, with SHA-2. The signature only counts if a trusted timestamp proves it was made before then; otherwise ask for a new signature with current certificates and software.",
+                    )
+                }
+                None => tr!(
+                    lang,
+                    "{what}{whose} là {algorithm}, chưa bao giờ đủ an toàn để tin cậy; Thông tư 15/2025/TT-BKHCN yêu cầu RSA từ 2048 bit hoặc ECDSA từ 256 bit cùng SHA-2. Hãy đề nghị ký lại bằng chứng thư số và phần mềm mới.",
+                    "{what}{whose} is {algorithm}, which was never strong enough to rely on; Circular 15/2025/TT-BKHCN requires RSA of 2048 bits or more or ECDSA of 256 bits or more, with SHA-2. Ask for a new signature with current certificates and software.",
+                ),
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use time::macros::datetime;
 use super::{Lang, render, sentences, words};
 use crate::verify::report::Change;
 use crate::verify::report::{
-    ChangeReport, Coverage, DocMdp, Finding, Hierarchy, IdentityReport, Indication,
+    AlgorithmUse, ChangeReport, Coverage, DocMdp, Finding, Hierarchy, IdentityReport, Indication,
     ModificationLevel, PadesLevel, Report, RevocationReport, RevocationSource, SCHEMA,
     SignatureKind, SignatureReport, SignerReport, SubIndication, TimestampReport,
 };
@@ -444,8 +444,30 @@ fn every_finding() -> Vec<Finding> {
         Finding::FieldLocked {
             field: "Signature1".into(),
         },
-        Finding::WeakAlgorithm { detail },
+        Finding::WeakAlgorithm {
+            detail: detail.clone(),
+            used_for: AlgorithmUse::MessageDigest,
+            subject: None,
+            algorithm: "SHA-1".into(),
+            sunset: Some(datetime!(2009-01-01 0:00 UTC)),
+        },
+        Finding::WeakAlgorithm {
+            detail: detail.clone(),
+            used_for: AlgorithmUse::SignerKey,
+            subject: Some("Nguyễn Văn An".into()),
+            algorithm: "RSA-768".into(),
+            sunset: None,
+        },
     ]
+    .into_iter()
+    .chain(EVERY_ALGORITHM_USE.map(|used_for| Finding::WeakAlgorithm {
+        detail: "x".into(),
+        used_for,
+        subject: Some("Kyso Test CA".into()),
+        algorithm: "RSA-1024".into(),
+        sunset: Some(datetime!(2009-01-01 0:00 UTC)),
+    }))
+    .collect()
 }
 
 fn every_change() -> Vec<Change> {
@@ -485,7 +507,17 @@ fn every_change() -> Vec<Change> {
     ]
 }
 
-const EVERY_SUB_INDICATION: [SubIndication; 14] = [
+const EVERY_ALGORITHM_USE: [AlgorithmUse; 7] = [
+    AlgorithmUse::MessageDigest,
+    AlgorithmUse::SignatureAlgorithm,
+    AlgorithmUse::SignerKey,
+    AlgorithmUse::CertificateKey,
+    AlgorithmUse::CertificateSignature,
+    AlgorithmUse::TimestampDigest,
+    AlgorithmUse::TimestampKey,
+];
+
+const EVERY_SUB_INDICATION: [SubIndication; 15] = [
     SubIndication::FormatFailure,
     SubIndication::HashFailure,
     SubIndication::SigCryptoFailure,
@@ -500,6 +532,7 @@ const EVERY_SUB_INDICATION: [SubIndication; 14] = [
     SubIndication::RevokedNoPoe,
     SubIndication::OutOfBoundsNoPoe,
     SubIndication::TryLater,
+    SubIndication::CryptoConstraintsFailureNoPoe,
 ];
 
 #[test]
@@ -611,4 +644,17 @@ fn the_json_example_in_the_docs_matches_the_types() {
         "docs/verify-report.md example differs from the types; actual:\n{}",
         serde_json::to_string_pretty(&r).unwrap_or_default()
     );
+}
+
+#[test]
+fn the_web_report_words_every_sub_indication() {
+    // The verify page renders the JSON report in the browser with its own word table.
+    let script = include_str!("../../../web/report.js");
+    for sub in EVERY_SUB_INDICATION {
+        let code = words::sub_indication_code(sub);
+        assert!(
+            script.contains(&format!("\n  {code}: [")),
+            "web/report.js has no words for {code}"
+        );
+    }
 }

@@ -7,8 +7,8 @@ use time::macros::offset;
 use super::{Lang, t, tr};
 use crate::pki::IdentityKind;
 use crate::verify::report::{
-    Coverage, DocMdp, Hierarchy, Indication, ModificationLevel, PadesLevel, RevocationReport,
-    RevocationSource, SignatureKind, SignatureReport, SubIndication,
+    AlgorithmUse, Coverage, DocMdp, Hierarchy, Indication, ModificationLevel, PadesLevel,
+    RevocationReport, RevocationSource, SignatureKind, SignatureReport, SubIndication,
 };
 
 /// A time in Vietnam time, "2026-11-22 21:14:05 (+07:00)": the readers are in Vietnam, and
@@ -114,6 +114,44 @@ pub(super) fn sub_indication_code(sub: SubIndication) -> &'static str {
         SubIndication::RevokedNoPoe => "REVOKED_NO_POE",
         SubIndication::OutOfBoundsNoPoe => "OUT_OF_BOUNDS_NO_POE",
         SubIndication::TryLater => "TRY_LATER",
+        SubIndication::CryptoConstraintsFailureNoPoe => "CRYPTO_CONSTRAINTS_FAILURE_NO_POE",
+    }
+}
+
+/// What a weak algorithm or key is used for, as the subject of a sentence.
+pub(super) fn algorithm_use(used_for: AlgorithmUse, lang: Lang) -> &'static str {
+    match used_for {
+        AlgorithmUse::MessageDigest => t(
+            lang,
+            "Thuật toán băm của chữ ký",
+            "The signature's digest algorithm",
+        ),
+        AlgorithmUse::SignatureAlgorithm => t(
+            lang,
+            "Thuật toán băm trong thuật toán chữ ký",
+            "The hash of the signature algorithm",
+        ),
+        AlgorithmUse::SignerKey => t(lang, "Khoá của người ký", "The signer's key"),
+        AlgorithmUse::CertificateKey => t(
+            lang,
+            "Khoá của tổ chức cung cấp dịch vụ chứng thực",
+            "The key of the certification authority",
+        ),
+        AlgorithmUse::CertificateSignature => t(
+            lang,
+            "Chữ ký trên chứng thư số",
+            "The signature on the certificate",
+        ),
+        AlgorithmUse::TimestampDigest => t(
+            lang,
+            "Thuật toán băm của dấu thời gian",
+            "The timestamp's digest algorithm",
+        ),
+        AlgorithmUse::TimestampKey => t(
+            lang,
+            "Khoá của đơn vị cấp dấu thời gian",
+            "The timestamping authority's key",
+        ),
     }
 }
 
@@ -190,6 +228,11 @@ pub(super) fn sub_indication(sub: SubIndication, offline: bool, lang: Lang) -> &
             lang,
             "không kiểm tra được tình trạng thu hồi chứng thư số: tệp không chứa dữ liệu thu hồi và đang dùng --offline nên không hỏi máy chủ OCSP/CRL. Hãy chạy lại không có --offline khi có mạng.",
             "the certificate's revocation status could not be checked: the file holds no revocation data and --offline kept the OCSP/CRL servers from being asked. Run again without --offline when online.",
+        ),
+        SubIndication::CryptoConstraintsFailureNoPoe => t(
+            lang,
+            "chữ ký dùng thuật toán hoặc độ dài khoá không còn đủ an toàn, và không có dấu thời gian tin cậy chứng minh chữ ký được tạo khi thuật toán đó còn được chấp nhận.",
+            "the signature relies on an algorithm or key size that is no longer strong enough, and no trusted timestamp proves it was made while that algorithm was still accepted.",
         ),
         SubIndication::TryLater => t(
             lang,

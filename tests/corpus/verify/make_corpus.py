@@ -6,6 +6,7 @@ Run from the repository root, with the release binary built and port 8080 free:
     cargo build --release --locked
     .venv/bin/python tests/corpus/verify/make_corpus.py
     .venv/bin/python tests/corpus/verify/make_corpus.py --readme-only   # README from expected.json
+    .venv/bin/python tests/corpus/verify/make_corpus.py --only crypto   # only build_crypto()'s files
 
 It starts `kyso serve` (TSA, OCSP, CRL of the test PKI in certs/) on 127.0.0.1:8080, writes
 every file into tests/corpus/verify/, writes expected.json (our verdicts, plus what pyHanko
@@ -110,11 +111,14 @@ def trust_roots(paths):
 
 def pyhanko_sign(data: bytes, slug: str, *, field_name: str = "Signature1", level: str = "b-b",
                  certify: str | None = None, appearance=None, tsa: bool | None = None,
-                 adobe_revinfo: bool = False) -> bytes:
-    """Sign `data` with pyHanko's library (PAdES, SHA-256). `certify` is a DocMDP
-    permission name of pyHanko's MDPPerm; `appearance` = (box, text) draws a visible field.
-    `adobe_revinfo` makes an adbe.pkcs7.detached signature that carries its OCSP responses in
-    the signed adbe-revocationInfoArchival attribute instead of a DSS."""
+                 adobe_revinfo: bool = False, md: str = "sha256",
+                 cms_revinfo: dict | None = None) -> bytes:
+    """Sign `data` with pyHanko's library (PAdES, SHA-256 unless `md` names another digest).
+    `certify` is a DocMDP permission name of pyHanko's MDPPerm; `appearance` = (box, text)
+    draws a visible field. `adobe_revinfo` makes an adbe.pkcs7.detached signature that carries
+    its OCSP responses in the signed adbe-revocationInfoArchival attribute instead of a DSS.
+    `cms_revinfo` ({"ocsps": [...], "crls": [...]}) is put in the SignedData's own `crls`
+    field (RFC 5652 §10.2.1; OCSP responses as id-ri-ocsp-response, RFC 5940)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers, timestamps
     from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
@@ -122,11 +126,13 @@ def pyhanko_sign(data: bytes, slug: str, *, field_name: str = "Signature1", leve
     from pyhanko_certvalidator import ValidationContext
 
     signer = signers.SimpleSigner.load_pkcs12(str(p12(slug)), passphrase=PASSWORD.encode())
+    if cms_revinfo is not None:
+        signer = CrlsFieldSigner(signer, cms_revinfo)
     long_term = level in ("b-lt", "b-lta") or adobe_revinfo
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED if adobe_revinfo else SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
+        md_algorithm=md,
         certify=certify is not None,
         docmdp_permissions=MDPPerm[certify] if certify else MDPPerm.FILL_FORMS,
         embed_validation_info=long_term,
@@ -166,6 +172,28 @@ def pyhanko_sign(data: bytes, slug: str, *, field_name: str = "Signature1", leve
     signers.PdfSigner(meta, signer=signer, timestamper=timestamper, new_field_spec=spec,
                       stamp_style=style).sign_pdf(writer, output=out)
     return out.getvalue()
+
+
+def CrlsFieldSigner(inner, revinfo: dict):
+    """pyHanko's signer for `inner`'s key, whose SignedData also carries `revinfo` in its
+    unsigned `crls` field (RevocationInfoChoices): CRLs as `crl`, OCSP responses as `other`
+    with id-ri-ocsp-response. The signed attributes are untouched."""
+    from asn1crypto import cms
+    from pyhanko.sign import signers
+
+    class Signer(signers.SimpleSigner):
+        async def async_sign(self, *args, **kwargs):
+            content_info = await super().async_sign(*args, **kwargs)
+            choices = [cms.RevocationInfoChoice(name="crl", value=crl)
+                       for crl in revinfo.get("crls", [])]
+            choices += [cms.RevocationInfoChoice(name="other", value=cms.OtherRevocationInfoFormat({
+                "other_rev_info_format": "ocsp_response", "other_rev_info": response}))
+                for response in revinfo.get("ocsps", [])]
+            content_info["content"]["crls"] = cms.RevocationInfoChoices(choices)
+            return content_info
+
+    return Signer(signing_cert=inner.signing_cert, signing_key=inner.signing_key,
+                  cert_registry=inner.cert_registry)
 
 
 def kyso_sign(data: bytes, slug: str, *options: str) -> bytes:
@@ -215,12 +243,22 @@ MODIFICATION_LEVELS = {"NONE": "none", "LTA_UPDATES": "dss", "FORM_FILLING": "fo
 
 def adobe_revinfo(emb) -> dict:
     """The OCSP responses and CRLs a signature carries in its signed
-    adbe-revocationInfoArchival attribute (ISO 32000-1 §12.8.3.3.2), for a ValidationContext."""
+    adbe-revocationInfoArchival attribute (ISO 32000-1 §12.8.3.3.2), or else in the
+    SignedData's `crls` field (RFC 5652 §10.2.1, RFC 5940), for a ValidationContext."""
     for attribute in emb.signer_info["signed_attrs"]:
         if attribute["type"].dotted == "1.2.840.113583.1.1.8":
             archival = attribute["values"][0]
             return {"ocsps": list(archival["ocsp"]), "crls": list(archival["crl"])}
-    return {}
+    return cms_crls_field(emb.signed_data)
+
+
+def cms_crls_field(signed_data) -> dict:
+    """The CRLs and OCSP responses in a SignedData's `crls` field."""
+    choices = signed_data["crls"].native and signed_data["crls"] or []
+    crls = [c.chosen for c in choices if c.name == "crl"]
+    ocsps = [c.chosen["other_rev_info"] for c in choices
+             if c.name == "other" and c.chosen["other_rev_info_format"].native == "ocsp_response"]
+    return {"ocsps": ocsps, "crls": crls} if crls or ocsps else {}
 
 
 def validation_context(reader, trust: list[str], offline: bool, at: str | None = None, emb=None):
@@ -339,6 +377,15 @@ PYHANKO_ON_WRAPPED = (
     "reports intact, valid and trusted, but flags NONSTANDARD_COVERAGE and "
     "ILLEGAL_MODIFICATIONS (bottom line false); we reject the layout itself "
     "(the gap is more than the /Contents string) before hashing.")
+
+
+PYHANKO_ON_SHA1 = (
+    "pyHanko refuses SHA-1 too: its default algorithm policy disallows the sha1_rsa "
+    "mechanism (DisallowedAlgorithmError), its AdES indication is "
+    "INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE, and it reports that as not trusted (intact "
+    "and valid true, bottom line false). We report the chain itself as trusted (it is) and "
+    "the weak hash in the verdict: INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE_NO_POE. Same "
+    "indication, same negative bottom line.")
 
 
 UNEXPLAINED: list[str] = []   # pyHanko disagreements that no note explains
@@ -606,6 +653,34 @@ def build() -> list[Entry]:
               "hashed bytes are unchanged", shows + " (a damaged signature, not a content attack)",
               [sig("Signature1", "TOTAL_FAILED", "SIG_CRYPTO_FAILURE", valid=False, trusted=False)],
               flip_signature_value(victim), victim=victim, changes_display=False))
+    return entries + build_crypto()
+
+
+def build_crypto() -> list[Entry]:
+    """Algorithm strength and the CMS `crls` field (made after the rest, regenerated alone
+    with --only crypto)."""
+    amount = base_amount()
+    shows = "the decision as signed: 1,000,000 VND"
+    entries: list[Entry] = []
+    entries.append(Entry(
+        "pyhanko-sha1.pdf", "pyhanko",
+        "PAdES B-B by an officer (RSA-3072) with SHA-1 as digest and signature hash "
+        "(md_algorithm sha1): weak since 2009-01-01, and no proof of existence before that",
+        shows, [sig("Signature1", "INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE_NO_POE")],
+        pyhanko_sign(amount, OFFICER, md="sha1"),
+        pyhanko_note=PYHANKO_ON_SHA1))
+    # The OCSP responses pyHanko fetches for an adbe-revocationInfoArchival signature,
+    # moved into the SignedData's own `crls` field of a PAdES signature.
+    with_archival = pyhanko_sign(amount, CITIZEN, adobe_revinfo=True)
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    revinfo = adobe_revinfo(PdfFileReader(io.BytesIO(with_archival)).embedded_signatures[0])
+    assert revinfo.get("ocsps"), "pyHanko fetched no OCSP response"
+    entries.append(Entry(
+        "pyhanko-cms-crls.pdf", "pyhanko",
+        "PAdES B-B by a citizen carrying its OCSP responses in the CMS SignedData `crls` "
+        "field (RevocationInfoChoice other, id-ri-ocsp-response), no DSS; validated offline "
+        "from the CMS", shows, [passed()],
+        pyhanko_sign(amount, CITIZEN, cms_revinfo=revinfo), offline=True))
     return entries
 
 
@@ -669,6 +744,7 @@ def main() -> int:
     if sys.argv[1:] == ["--readme-only"]:
         write_readme(json.loads((HERE / "expected.json").read_text()))
         return 0
+    only_crypto = sys.argv[1:] == ["--only", "crypto"]
     import logging
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
@@ -679,7 +755,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp))
         try:
-            entries = build()
+            entries = build_crypto() if only_crypto else build()
             # Offline files are judged as of now (after the last signature was made), and
             # that time is recorded: kyso verify --at and pyHanko's moment use it later.
             from datetime import datetime, timezone
@@ -711,6 +787,11 @@ def main() -> int:
                       + (opinion.get("error") or ""))
         finally:
             server.stop()
+    if only_crypto:
+        # The other files stay as they are; these entries replace their namesakes.
+        kept = json.loads((HERE / "expected.json").read_text())
+        new = {entry["file"] for entry in expected}
+        expected = [e for e in kept["files"] if e["file"] not in new] + expected
     document = {"schema": "kyso.verify.corpus/1",
                 "note": "Our verdicts for `kyso verify`; 'pyhanko' is what pyHanko 0.38 said at "
                         "generation time (library validate_pdf_signature / "
