@@ -15,6 +15,7 @@
 
 pub mod csc;
 pub mod digitize;
+pub mod hex;
 pub mod net;
 pub mod ocr;
 pub mod pdf;

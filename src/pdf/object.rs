@@ -249,11 +249,7 @@ fn write_name(name: &str, out: &mut Vec<u8>) {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(text, "{b:02X}");
-    }
-    text
+    crate::hex::upper(bytes)
 }
 
 /// The file body being written: header, indirect objects and, at the end, the

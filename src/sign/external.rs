@@ -127,8 +127,8 @@ pub fn complete_with_cms(prepared: &Prepared, cms_der: &[u8]) -> Result<Vec<u8>,
         })?;
     if found != expected.message_digest() {
         return Err(ExternalError::MessageDigestMismatch {
-            expected: hex(expected.message_digest()),
-            found: hex(found),
+            expected: crate::hex::lower(expected.message_digest()),
+            found: crate::hex::lower(found),
         });
     }
     let leaf = &expected.chain()[0];
@@ -165,8 +165,4 @@ fn subject(certificate: &[u8]) -> String {
                 .and_then(|e| e.data().to_string().ok())
         })
         .unwrap_or_else(|| "an unreadable certificate".to_owned())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -59,7 +59,7 @@ impl BlobStore {
 
     /// SHA-256 of `bytes` in lower-case hex: the name a blob is stored under.
     pub fn name_of(bytes: &[u8]) -> String {
-        to_hex(&openssl::sha::sha256(bytes))
+        crate::hex::lower(&openssl::sha::sha256(bytes))
     }
 
     fn path_of(&self, sha256: &str) -> Result<PathBuf, BlobError> {
@@ -165,14 +165,6 @@ impl BlobStore {
         }
         Ok(bytes)
     }
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 #[cfg(test)]

@@ -181,20 +181,12 @@ pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
     // OpenSSL's CSPRNG fails only when the system has no entropy source at all.
     openssl::rand::rand_bytes(&mut bytes).expect("the system random generator failed");
-    hex(&bytes)
+    crate::hex::lower(&bytes)
 }
 
 /// SHA-256 of a token in hex: only this is stored.
 pub fn token_hash(token: &str) -> String {
-    hex(&openssl::sha::sha256(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    crate::hex::lower(&openssl::sha::sha256(token.as_bytes()))
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -221,7 +213,7 @@ impl Dossiers {
         let id = random_id();
         let mut secret = [0u8; 32];
         openssl::rand::rand_bytes(&mut secret).expect("the system random generator failed");
-        let token = format!("kyso_{}", hex(&secret));
+        let token = format!("kyso_{}", crate::hex::lower(&secret));
         self.store.lock()?.execute(
             "INSERT INTO api_tokens (id, token_hash, role, name, cccd, expires_at, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -146,7 +146,7 @@ pub(super) fn judge(doc: &Document<'_>, options: &VerifyOptions<'_>) -> Report {
     };
     Report {
         schema: SCHEMA,
-        sha256: hex(&facts.digests.file_sha256()),
+        sha256: crate::hex::lower(&facts.digests.file_sha256()),
         size: bytes.len() as u64,
         revisions: doc.revisions().len(),
         validation_time: options.now,
@@ -729,7 +729,9 @@ fn signer_report(certificate: &[u8], chain: Option<&ChainOutcome>) -> SignerRepo
             .unwrap_or_default(),
         serial: parsed
             .as_ref()
-            .map(|p| hex(p.cert.tbs_certificate.serial_number.as_bytes()).to_uppercase())
+            .map(|p| {
+                crate::hex::lower(p.cert.tbs_certificate.serial_number.as_bytes()).to_uppercase()
+            })
             .unwrap_or_default(),
         not_before: parsed
             .as_ref()
@@ -754,8 +756,4 @@ fn subject_name(certificate: &[u8]) -> Option<SubjectName> {
         )
     });
     decoded.unwrap_or_else(|never| match never {})
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
