@@ -166,6 +166,9 @@ pub struct CscService {
     /// tens of milliseconds) run alongside.
     attempts: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     totp: TotpParams,
+    /// As many permits as the HSM has sessions, for async callers to take before handing a
+    /// signHash call to a blocking thread (see [`CscService::signing_slots`]).
+    signing_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for CscService {
@@ -174,13 +177,10 @@ impl std::fmt::Debug for CscService {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl CscService {
     pub fn new(store: &Store, keys: Arc<KeyStore>) -> CscService {
         CscService {
+            signing_slots: Arc::new(tokio::sync::Semaphore::new(keys.sessions())),
             directory: CscDirectory::new(store),
             audit: AuditLog::new(store),
             keys,
@@ -204,6 +204,14 @@ impl CscService {
 
     pub fn keys(&self) -> &KeyStore {
         &self.keys
+    }
+
+    /// Permits for [`CscService::sign_hash`] calls in flight, one per HSM session. An async
+    /// caller takes one before giving the call a blocking thread and releases it when the
+    /// call returns: more calls at once would only wait inside for a session, each on a
+    /// thread of its own, and the threads' hand-offs cost the signing CPU time.
+    pub fn signing_slots(&self) -> Arc<tokio::sync::Semaphore> {
+        Arc::clone(&self.signing_slots)
     }
 
     /// Appends to the audit log (no secrets in `details`).
@@ -426,7 +434,7 @@ impl CscService {
             credential_id,
             serde_json::json!({
                 "hash_algorithm": hash_algorithm.name(),
-                "hashes": authorization.hashes.iter().map(|h| hex(h)).collect::<Vec<_>>(),
+                "hashes": authorization.hashes.iter().map(|h| crate::hex::lower(h)).collect::<Vec<_>>(),
             }),
         )?;
         Ok(sad)
@@ -478,7 +486,11 @@ impl CscService {
         if count == 0 || count > MAX_BATCH {
             return Err(CscError::BatchSize(count));
         }
-        let row = self.owned(user, credential_id)?;
+        // Only the owner, key and lockout columns, read fresh: no certificates to decode.
+        let row = match self.directory.signing_credential(credential_id)? {
+            Some(row) if row.user_id == user => row,
+            _ => return Err(CscError::UnknownCredential),
+        };
         row.lockout.check()?;
         // The token's own record of the key (cached), not a parse of the certificate.
         let key = self.keys.key_kind(&row.key_id).map_err(CscError::Device)?;
@@ -514,7 +526,7 @@ impl CscService {
             serde_json::json!({
                 "scheme": format!("{scheme:?}"),
                 "hash_algorithm": digest.name(),
-                "hashes": request.hashes.iter().map(|h| hex(h)).collect::<Vec<_>>(),
+                "hashes": request.hashes.iter().map(|h| crate::hex::lower(h)).collect::<Vec<_>>(),
             }),
         )?;
         Ok(signatures)
@@ -577,6 +589,6 @@ fn check_lengths(hashes: &[Vec<u8>], digest: DigestAlgorithm) -> Result<(), CscE
 /// The SHA-256 of a certificate, lower-case hex: how `ca_issued` names an issuer.
 pub fn certificate_sha256(der: &[u8]) -> String {
     hash(MessageDigest::sha256(), der)
-        .map(|d| hex(&d))
+        .map(|d| crate::hex::lower(&d))
         .unwrap_or_default()
 }

@@ -643,7 +643,17 @@ async fn sign_hash(
     let sad = Secret::new(request.sad);
     let id = request.credential_id;
     let sign_algo = request.sign_algo;
+    // At most one call per HSM session on a blocking thread; the others wait here, as tasks,
+    // not as threads parked on the session pool. The permit goes with the work, so a client
+    // that hangs up does not free it while its signature is still being made.
+    let permit = csc
+        .service
+        .signing_slots()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::internal())?;
     let signatures = blocking(move || {
+        let _permit = permit;
         Ok(csc.service.sign_hash(
             &user,
             &id,

@@ -20,8 +20,10 @@
 //! Never put a PIN, OTP, SAD, password or key in an entry; [`AuditLog::append`] refuses
 //! detail keys that name one, and [`crate::csc::Secret`] cannot be serialized at all.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use openssl::hash::{MessageDigest, hash};
 use rusqlite::{OptionalExtension, TransactionBehavior};
@@ -94,6 +96,10 @@ pub enum AuditError {
     SecretInDetails { key: String },
     #[error("audit log entry {seq} {kind}")]
     Tampered { seq: u64, kind: Tamper },
+    /// The entry was queued with others and their common transaction failed: nothing of it
+    /// was stored. The thread that wrote the batch got the cause.
+    #[error("the audit entry was not stored: the transaction writing it with others failed")]
+    BatchFailed,
 }
 
 impl AuditError {
@@ -134,7 +140,7 @@ pub struct Checkpoint {
 impl fmt::Display for Checkpoint {
     /// `SEQ:HEX`, the form `kyso audit verify --checkpoint` reads.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.seq, to_hex(&self.hash))
+        write!(f, "{}:{}", self.seq, crate::hex::lower(&self.hash))
     }
 }
 
@@ -160,21 +166,133 @@ impl FromStr for Checkpoint {
     }
 }
 
-/// The audit log of a store. Cheap to make; shares the store's connection.
+/// The audit log of a store. Cheap to make; shares the store's connection. Clones share
+/// one queue of entries waiting to be written (see [`AuditLog::append`]).
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     store: Store,
+    batching: Arc<Batching>,
+}
+
+/// An entry that passed the checks and waits for its place in the chain.
+#[derive(Debug)]
+struct Draft {
+    time: String,
+    actor: String,
+    action: String,
+    subject: String,
+    details: String,
+}
+
+/// Group commit: entries appended while another thread is writing wait in `queue`, and the
+/// next writer stores all of them in one transaction.
+#[derive(Debug, Default)]
+struct Batching {
+    state: Mutex<Queue>,
+    /// Signalled whenever a batch has been written (or has failed).
+    written: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    next_ticket: u64,
+    /// Waiting entries, oldest first, by ticket.
+    queue: Vec<(u64, Draft)>,
+    /// Whether a thread is writing a batch now.
+    writing: bool,
+    /// `seq` and hash of the last entry this log wrote, so that the next batch need not
+    /// read it back. Only a hint: see [`AuditLog::write`].
+    head: Option<(u64, [u8; 32])>,
+    /// Outcomes of written batches for the threads still to collect them: the stored record,
+    /// or `None` when the batch's transaction failed and nothing of it was stored.
+    outcomes: HashMap<u64, Option<AuditRecord>>,
+}
+
+impl Batching {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // Every change to the queue is completed before the lock is released, and the
+        // writer's guard settles its batch even when it panics: a poisoned lock is safe.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Held by the thread writing a batch: when dropped without [`Writing::finish`] (a panic
+/// while writing), marks the batch failed so that nobody waits for it forever.
+struct Writing<'a> {
+    batching: &'a Batching,
+    tickets: Vec<u64>,
+}
+
+impl Writing<'_> {
+    /// Hands each ticket other than `own` its outcome, wakes their threads, and returns the
+    /// outcome for `own`.
+    fn finish(
+        mut self,
+        own: u64,
+        written: Result<Vec<AuditRecord>, AuditError>,
+    ) -> Result<AuditRecord, AuditError> {
+        let tickets = std::mem::take(&mut self.tickets);
+        let mut queue = self.batching.lock();
+        queue.writing = false;
+        let mut mine = Err(AuditError::BatchFailed);
+        match written {
+            Ok(records) => {
+                if let Some(last) = records.last() {
+                    queue.head = Some((last.seq, last.hash));
+                }
+                for (ticket, record) in tickets.into_iter().zip(records) {
+                    if ticket == own {
+                        mine = Ok(record);
+                    } else {
+                        queue.outcomes.insert(ticket, Some(record));
+                    }
+                }
+            }
+            Err(error) => {
+                for ticket in tickets.into_iter().filter(|&t| t != own) {
+                    queue.outcomes.insert(ticket, None);
+                }
+                mine = Err(error);
+            }
+        }
+        drop(queue);
+        self.batching.written.notify_all();
+        mine
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        if self.tickets.is_empty() {
+            return;
+        }
+        let mut queue = self.batching.lock();
+        queue.writing = false;
+        for ticket in self.tickets.drain(..) {
+            queue.outcomes.insert(ticket, None);
+        }
+        drop(queue);
+        self.batching.written.notify_all();
+    }
 }
 
 impl AuditLog {
     pub fn new(store: &Store) -> AuditLog {
         AuditLog {
             store: store.clone(),
+            batching: Arc::default(),
         }
     }
 
-    /// Appends an entry at `now` and returns it. `details` must be a JSON object without
-    /// secrets. Blocking; async callers run it on a blocking thread.
+    /// Appends an entry at `now` and returns it once it is stored (committed). `details`
+    /// must be a JSON object without secrets. Blocking; async callers run it on a blocking
+    /// thread.
+    ///
+    /// Entries appended by several threads at once are written together (group commit):
+    /// the first becomes the writer and stores every entry queued meanwhile in one
+    /// transaction, the others wait until that transaction has committed. No caller returns
+    /// before its own entry is stored; when the transaction fails, every entry of the batch
+    /// fails with it (the writer gets the cause, the others [`AuditError::BatchFailed`]).
     pub fn append(
         &self,
         now: OffsetDateTime,
@@ -192,60 +310,148 @@ impl AuditLog {
             .ok_or(AuditError::BadTime)?
             .format(&Rfc3339)
             .map_err(|_| AuditError::BadTime)?;
-        let details = details.to_string();
-        let mut connection = self
-            .store
-            .connection
-            .lock()
-            .map_err(|_| StoreError::Poisoned)?;
-        // IMMEDIATE takes the write lock before reading the head, so two processes sharing
-        // the file cannot both append after the same entry.
+        let draft = Draft {
+            time,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            subject: subject.to_owned(),
+            details: details.to_string(),
+        };
+        let mut queue = self.batching.lock();
+        let ticket = queue.next_ticket;
+        queue.next_ticket += 1;
+        queue.queue.push((ticket, draft));
+        loop {
+            if let Some(outcome) = queue.outcomes.remove(&ticket) {
+                return outcome.ok_or(AuditError::BatchFailed);
+            }
+            if !queue.writing {
+                // Our entry is still queued (a writer takes the whole queue, and would have
+                // left an outcome): write it with everything queued before it.
+                let batch = std::mem::take(&mut queue.queue);
+                let head = queue.head;
+                queue.writing = true;
+                drop(queue);
+                let writing = Writing {
+                    batching: &self.batching,
+                    tickets: batch.iter().map(|(ticket, _)| *ticket).collect(),
+                };
+                let drafts: Vec<Draft> = batch.into_iter().map(|(_, draft)| draft).collect();
+                let written = self.write(&drafts, head);
+                return writing.finish(ticket, written);
+            }
+            queue = self
+                .batching
+                .written
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Stores `drafts` after the current head, in order, all or none.
+    ///
+    /// `head` is the last entry this log wrote, if any. It saves reading the head back, and
+    /// is checked for free: `seq` is the table's primary key and entries are never deleted,
+    /// so when another writer (another process sharing the file) has appended since, the
+    /// entry after `head` exists and the first insert fails as a whole; the head is then
+    /// read and the batch written after it. A single entry after a known head is one INSERT,
+    /// atomic on its own; otherwise the batch is one transaction.
+    fn write(
+        &self,
+        drafts: &[Draft],
+        head: Option<(u64, [u8; 32])>,
+    ) -> Result<Vec<AuditRecord>, AuditError> {
+        let mut connection = self.store.lock()?;
+        let mut head = head;
+        if let (Some(known), [_]) = (head, drafts) {
+            match Self::insert(&connection, drafts, known) {
+                Err(error) if is_taken_seq(&error) => head = None,
+                other => return other,
+            }
+        }
+        // IMMEDIATE takes the write lock before the head is read, so two processes sharing
+        // the file cannot both append after the same entry. Dropped uncommitted, the
+        // transaction rolls back: nothing of a failed batch is stored.
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let head: Option<(i64, String)> = transaction
+        let written = match head {
+            Some(known) => match Self::insert(&transaction, drafts, known) {
+                Err(error) if is_taken_seq(&error) => None,
+                other => Some(other?),
+            },
+            None => None,
+        };
+        let records = match written {
+            Some(records) => records,
+            None => {
+                let head = Self::read_head(&transaction)?;
+                Self::insert(&transaction, drafts, head)?
+            }
+        };
+        transaction.commit()?;
+        Ok(records)
+    }
+
+    /// The last entry's `seq` and hash, or (0, genesis) for an empty log.
+    fn read_head(connection: &rusqlite::Connection) -> Result<(u64, [u8; 32]), AuditError> {
+        let head: Option<(i64, String)> = connection
             .query_row(
                 "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
                 [],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
-        let (seq, prev_hash) = match head {
-            None => (1, GENESIS_HASH),
+        match head {
+            None => Ok((0, GENESIS_HASH)),
             Some((seq, hash)) => {
-                let malformed = AuditError::Tampered {
-                    seq: seq.max(0) as u64,
+                let seq = u64::try_from(seq).unwrap_or(0);
+                let hash = from_hex(&hash).ok_or(AuditError::Tampered {
+                    seq,
                     kind: Tamper::Malformed,
-                };
-                let hash = from_hex(&hash).ok_or(malformed)?;
-                (seq as u64 + 1, hash)
+                })?;
+                Ok((seq, hash))
             }
-        };
-        let mut record = AuditRecord {
-            seq,
-            time,
-            actor: actor.to_owned(),
-            action: action.to_owned(),
-            subject: subject.to_owned(),
-            details,
-            prev_hash,
-            hash: [0; 32],
-        };
-        record.hash = entry_hash(&record);
-        transaction.execute(
+        }
+    }
+
+    /// Inserts `drafts` as the entries after `head`.
+    fn insert(
+        connection: &rusqlite::Connection,
+        drafts: &[Draft],
+        (head_seq, head_hash): (u64, [u8; 32]),
+    ) -> Result<Vec<AuditRecord>, AuditError> {
+        let mut statement = connection.prepare(
             "INSERT INTO audit_log (seq, time, actor, action, subject, details, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            (
+        )?;
+        let mut records: Vec<AuditRecord> = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            let (seq, prev_hash) = records
+                .last()
+                .map_or((head_seq + 1, head_hash), |last| (last.seq + 1, last.hash));
+            let mut record = AuditRecord {
+                seq,
+                time: draft.time.clone(),
+                actor: draft.actor.clone(),
+                action: draft.action.clone(),
+                subject: draft.subject.clone(),
+                details: draft.details.clone(),
+                prev_hash,
+                hash: [0; 32],
+            };
+            record.hash = entry_hash(&record);
+            statement.execute((
                 record.seq as i64,
                 &record.time,
                 &record.actor,
                 &record.action,
                 &record.subject,
                 &record.details,
-                to_hex(&record.prev_hash),
-                to_hex(&record.hash),
-            ),
-        )?;
-        transaction.commit()?;
-        Ok(record)
+                crate::hex::lower(&record.prev_hash),
+                crate::hex::lower(&record.hash),
+            ))?;
+            records.push(record);
+        }
+        Ok(records)
     }
 
     /// The last entry as a checkpoint; `None` for an empty log.
@@ -354,6 +560,15 @@ impl AuditLog {
     }
 }
 
+/// An insert that failed on the `seq` primary key: another writer appended that entry first.
+fn is_taken_seq(error: &AuditError) -> bool {
+    matches!(
+        error,
+        AuditError::Query(rusqlite::Error::SqliteFailure(failure, _))
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
 /// SHA-256 over the canonical encoding: the tag, `seq` as 8 big-endian bytes, each text
 /// field as an 8-byte big-endian length and its UTF-8 bytes (so no field can bleed into the
 /// next), then `prev_hash`. Text fields are hashed exactly as stored.
@@ -399,10 +614,6 @@ fn secret_key(object: &serde_json::Map<String, serde_json::Value>) -> Option<Str
     None
 }
 
-fn to_hex(bytes: &[u8; 32]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Exactly 64 lower- or upper-case hex digits.
 fn from_hex(text: &str) -> Option<[u8; 32]> {
     if text.len() != 64 || !text.is_ascii() {
@@ -416,266 +627,4 @@ fn from_hex(text: &str) -> Option<[u8; 32]> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn at(unix: i64) -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp(unix).unwrap()
-    }
-
-    /// A store in a temporary folder with `n` entries.
-    fn log_with(n: u64) -> (tempfile::TempDir, Store, AuditLog) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let log = AuditLog::new(&store);
-        for i in 1..=n {
-            let record = log
-                .append(
-                    at(1_800_000_000 + i as i64),
-                    "alice",
-                    "sign",
-                    &format!("cred-{}", i % 3),
-                    &json!({ "n": i, "hashes": 1 }),
-                )
-                .unwrap();
-            assert_eq!(record.seq, i);
-        }
-        (dir, store, log)
-    }
-
-    /// Runs SQL as an attacker with the file would: the append-only triggers dropped first.
-    fn tamper(store: &Store, sql: &str) {
-        let connection = store.connection.lock().unwrap();
-        connection
-            .execute_batch(&format!(
-                "DROP TRIGGER IF EXISTS audit_log_no_update;
-                 DROP TRIGGER IF EXISTS audit_log_no_delete;
-                 {sql}"
-            ))
-            .unwrap();
-    }
-
-    fn tampered(result: Result<usize, AuditError>) -> (u64, Tamper) {
-        match result {
-            Err(AuditError::Tampered { seq, kind }) => (seq, kind),
-            other => panic!("expected a tampering verdict, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn hundred_entries_verify_and_chain_from_genesis() {
-        let (_dir, store, log) = log_with(100);
-        assert_eq!(log.verify().unwrap(), 100);
-        let head = log.head().unwrap().unwrap();
-        assert_eq!(head.seq, 100);
-        assert_eq!(log.verify_from_checkpoint(&head).unwrap(), 100);
-        let connection = store.connection.lock().unwrap();
-        let (first_prev, time): (String, String) = connection
-            .query_row(
-                "SELECT prev_hash, time FROM audit_log WHERE seq = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
-        assert_eq!(first_prev, "0".repeat(64));
-        assert_eq!(time, "2027-01-15T08:00:01Z");
-    }
-
-    #[test]
-    fn empty_log_verifies_with_zero_entries() {
-        let (_dir, _store, log) = log_with(0);
-        assert_eq!(log.verify().unwrap(), 0);
-        assert_eq!(log.head().unwrap(), None);
-    }
-
-    #[test]
-    fn edited_details_are_detected_at_their_seq() {
-        let (_dir, store, log) = log_with(100);
-        tamper(
-            &store,
-            r#"UPDATE audit_log SET details = '{"hashes":1,"n":999}' WHERE seq = 42"#,
-        );
-        assert_eq!(tampered(log.verify()), (42, Tamper::Altered));
-    }
-
-    #[test]
-    fn every_field_is_covered_by_the_hash() {
-        for column in ["time", "actor", "action", "subject", "details"] {
-            let (_dir, store, log) = log_with(5);
-            tamper(
-                &store,
-                &format!("UPDATE audit_log SET {column} = {column} || ' ' WHERE seq = 3"),
-            );
-            assert_eq!(tampered(log.verify()), (3, Tamper::Altered), "{column}");
-        }
-    }
-
-    #[test]
-    fn deleted_middle_entry_is_detected() {
-        let (_dir, store, log) = log_with(100);
-        tamper(&store, "DELETE FROM audit_log WHERE seq = 50");
-        assert_eq!(tampered(log.verify()), (50, Tamper::Missing));
-    }
-
-    #[test]
-    fn deleted_and_renumbered_entries_break_the_chain() {
-        let (_dir, store, log) = log_with(100);
-        tamper(
-            &store,
-            "DELETE FROM audit_log WHERE seq = 50;
-             UPDATE audit_log SET seq = seq - 1 WHERE seq > 50;",
-        );
-        // Entry 51 moved to seq 50: its seq is hashed, and it does not link to entry 49.
-        assert_eq!(tampered(log.verify()).0, 50);
-    }
-
-    #[test]
-    fn swapped_entries_are_detected() {
-        let (_dir, store, log) = log_with(20);
-        tamper(
-            &store,
-            "UPDATE audit_log SET seq = 1000 WHERE seq = 10;
-             UPDATE audit_log SET seq = 10 WHERE seq = 11;
-             UPDATE audit_log SET seq = 11 WHERE seq = 1000;",
-        );
-        assert_eq!(tampered(log.verify()), (10, Tamper::BrokenChain));
-    }
-
-    #[test]
-    fn a_cut_tail_is_seen_only_with_a_checkpoint() {
-        let (_dir, store, log) = log_with(100);
-        let checkpoint = log.head().unwrap().unwrap();
-        tamper(&store, "DELETE FROM audit_log WHERE seq > 97");
-        // The documented limit: the remaining chain is intact.
-        assert_eq!(log.verify().unwrap(), 97);
-        assert_eq!(
-            tampered(log.verify_from_checkpoint(&checkpoint)),
-            (100, Tamper::Truncated)
-        );
-    }
-
-    #[test]
-    fn a_recomputed_chain_is_seen_only_with_a_checkpoint() {
-        let (_dir, store, log) = log_with(10);
-        let checkpoint = log.head().unwrap().unwrap();
-        // The attacker edits entry 4 and recomputes every hash from there.
-        tamper(
-            &store,
-            r#"UPDATE audit_log SET details = '{"n":"forged"}' WHERE seq = 4"#,
-        );
-        {
-            let connection = store.connection.lock().unwrap();
-            let mut prev: [u8; 32] = {
-                let text: String = connection
-                    .query_row("SELECT hash FROM audit_log WHERE seq = 3", [], |r| r.get(0))
-                    .unwrap();
-                from_hex(&text).unwrap()
-            };
-            for seq in 4..=10u64 {
-                let mut record = connection
-                    .query_row(
-                        "SELECT time, actor, action, subject, details FROM audit_log WHERE seq = ?1",
-                        [seq as i64],
-                        |r| {
-                            Ok(AuditRecord {
-                                seq,
-                                time: r.get(0)?,
-                                actor: r.get(1)?,
-                                action: r.get(2)?,
-                                subject: r.get(3)?,
-                                details: r.get(4)?,
-                                prev_hash: prev,
-                                hash: [0; 32],
-                            })
-                        },
-                    )
-                    .unwrap();
-                record.hash = entry_hash(&record);
-                connection
-                    .execute(
-                        "UPDATE audit_log SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
-                        (to_hex(&record.prev_hash), to_hex(&record.hash), seq as i64),
-                    )
-                    .unwrap();
-                prev = record.hash;
-            }
-        }
-        assert_eq!(log.verify().unwrap(), 10);
-        assert_eq!(
-            tampered(log.verify_from_checkpoint(&checkpoint)),
-            (10, Tamper::NotOnCheckpoint)
-        );
-    }
-
-    #[test]
-    fn malformed_hash_text_is_reported() {
-        let (_dir, store, log) = log_with(3);
-        tamper(&store, "UPDATE audit_log SET hash = 'zz' WHERE seq = 2");
-        assert_eq!(tampered(log.verify()), (2, Tamper::Malformed));
-    }
-
-    #[test]
-    fn the_table_refuses_updates_and_deletes() {
-        let (_dir, store, log) = log_with(3);
-        let connection = store.connection.lock().unwrap();
-        for sql in [
-            "UPDATE audit_log SET actor = 'mallory' WHERE seq = 1",
-            "DELETE FROM audit_log WHERE seq = 3",
-        ] {
-            let err = connection.execute(sql, []).unwrap_err();
-            assert!(err.to_string().contains("append-only"), "{err}");
-        }
-        drop(connection);
-        assert_eq!(log.verify().unwrap(), 3);
-    }
-
-    #[test]
-    fn details_must_be_an_object_without_secrets() {
-        let (_dir, _store, log) = log_with(0);
-        let now = at(1_800_000_000);
-        assert!(matches!(
-            log.append(now, "a", "b", "c", &json!([1, 2])),
-            Err(AuditError::DetailsNotObject)
-        ));
-        for details in [
-            json!({ "PIN": "x" }),
-            json!({ "auth": { "otp": "x" } }),
-            json!({ "steps": [{ "sad": "x" }] }),
-        ] {
-            assert!(
-                matches!(
-                    log.append(now, "a", "b", "c", &details),
-                    Err(AuditError::SecretInDetails { .. })
-                ),
-                "{details}"
-            );
-        }
-        assert_eq!(log.verify().unwrap(), 0);
-    }
-
-    #[test]
-    fn a_time_rfc3339_cannot_write_is_refused() {
-        let (_dir, _store, log) = log_with(0);
-        // About 250 BC: RFC 3339 has no negative years.
-        let ancient = at(-70_000_000_000);
-        assert!(matches!(
-            log.append(ancient, "a", "b", "c", &json!({})),
-            Err(AuditError::BadTime)
-        ));
-    }
-
-    #[test]
-    fn checkpoint_text_round_trips() {
-        let checkpoint = Checkpoint {
-            seq: 42,
-            hash: [0xab; 32],
-        };
-        let text = checkpoint.to_string();
-        assert_eq!(text, format!("42:{}", "ab".repeat(32)));
-        assert_eq!(text.parse::<Checkpoint>().unwrap(), checkpoint);
-        for bad in ["", "42", "0:00", "x:ab", &format!("0:{}", "ab".repeat(32))] {
-            assert!(bad.parse::<Checkpoint>().is_err(), "{bad:?}");
-        }
-    }
-}
+mod tests;

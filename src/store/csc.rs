@@ -65,6 +65,18 @@ impl std::fmt::Debug for CredentialRow {
     }
 }
 
+/// What `signatures/signHash` needs of a credential, and no more: its owner, its key and its
+/// lockout counter. Read fresh on every call, never cached: the counter changes with every
+/// wrong authorize and with an administrator's unlock, possibly in another process sharing
+/// the database file, and a stale "not locked" would let a locked credential sign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningCredential {
+    pub user_id: String,
+    /// CKA_ID of the key pair in the token.
+    pub key_id: Vec<u8>,
+    pub lockout: Lockout,
+}
+
 /// A message the outbox "sent".
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxMessage {
@@ -235,6 +247,33 @@ impl CscDirectory {
                 &format!("SELECT {CREDENTIAL_COLUMNS} FROM csc_credentials WHERE id = ?1"),
                 [id],
                 credential_from_row,
+            )
+            .optional()?)
+    }
+
+    /// The owner, key and lockout counter of credential `id`: the three columns signHash
+    /// reads on every call, without decoding the certificates or the OTP factor.
+    pub fn signing_credential(&self, id: &str) -> Result<Option<SigningCredential>, StoreError> {
+        Ok(self
+            .store
+            .lock()?
+            .query_row(
+                "SELECT user_id, key_id, lockout FROM csc_credentials WHERE id = ?1",
+                [id],
+                |row| {
+                    let lockout: String = row.get(2)?;
+                    Ok(SigningCredential {
+                        user_id: row.get(0)?,
+                        key_id: row.get(1)?,
+                        lockout: serde_json::from_str(&lockout).map_err(|_| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                2,
+                                rusqlite::types::Type::Text,
+                                "unreadable lockout".into(),
+                            )
+                        })?,
+                    })
+                },
             )
             .optional()?)
     }
@@ -461,6 +500,68 @@ mod tests {
         directory.delete_credential("c2").unwrap();
         assert!(directory.credential("c2").unwrap().is_none());
         assert!(directory.outbox(None, 10).unwrap().is_empty());
+    }
+
+    /// signHash's read of a credential is never stale: a lockout or an unlock written by
+    /// another handle on the store, or by another connection to the file (another process),
+    /// is seen by the next read.
+    #[test]
+    fn signing_credential_sees_every_lockout_change_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let directory = CscDirectory::new(&store);
+        let row = credential(
+            "c1",
+            "012345678901",
+            OtpFactor::Delivered {
+                address: "+84901234567".into(),
+            },
+        );
+        directory
+            .insert_user(
+                &UserRow {
+                    id: row.user_id.clone(),
+                    name: "A".into(),
+                    password_hash: "$argon2id$x".into(),
+                },
+                at(1),
+            )
+            .unwrap();
+        directory.insert_credential(&row, at(1)).unwrap();
+        let read = directory.signing_credential("c1").unwrap().unwrap();
+        assert_eq!(
+            (read.user_id.as_str(), read.key_id.as_slice()),
+            ("012345678901", b"c1".as_slice())
+        );
+        assert!(read.lockout.check().is_ok());
+
+        let mut locked = Lockout::default();
+        while locked.check().is_ok() {
+            locked.record_failure(at(2));
+        }
+        CscDirectory::new(&store)
+            .set_lockout("c1", &locked)
+            .unwrap();
+        let read = directory.signing_credential("c1").unwrap().unwrap();
+        assert!(
+            read.lockout.check().is_err(),
+            "locked through another handle"
+        );
+
+        let other =
+            rusqlite::Connection::open(dir.path().join(super::super::DATABASE_FILE)).unwrap();
+        other
+            .execute(
+                "UPDATE csc_credentials SET lockout = ?1 WHERE id = 'c1'",
+                [serde_json::to_string(&Lockout::default()).unwrap()],
+            )
+            .unwrap();
+        let read = directory.signing_credential("c1").unwrap().unwrap();
+        assert!(
+            read.lockout.check().is_ok(),
+            "unlocked by another connection"
+        );
+        assert!(directory.signing_credential("c2").unwrap().is_none());
     }
 
     #[test]

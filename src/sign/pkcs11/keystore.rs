@@ -140,6 +140,11 @@ impl KeyStore {
         &self.token_label
     }
 
+    /// How many signatures can run at once: the number of open sessions.
+    pub fn sessions(&self) -> usize {
+        self.pool.size
+    }
+
     /// Generates a key pair inside the token (C_GenerateKeyPair, PKCS#11 v2.40 §5.14) under
     /// CKA_ID `id` and CKA_LABEL `label`, and returns its public key as a DER
     /// SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) for the certificate request.
