@@ -463,6 +463,8 @@ fn uploads_are_refused_with_the_documented_status_and_bad_scans_fail_with_words(
     let orphan = sha256_hex(&scan);
     assert_eq!(service.blobs(), std::slice::from_ref(&orphan));
     service.restart();
+    // The server answers only once its start-up (the sweep included) is done.
+    assert_eq!(service.get("/healthz", &service.counter).status, 200);
     assert_eq!(service.blobs(), Vec::<String>::new());
 
     // No file, an empty file, an unknown part, a broken body, not multipart at all.
