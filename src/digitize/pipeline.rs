@@ -338,12 +338,7 @@ fn read_upright(
         None => None,
     };
     if let Some((turns, across)) = across {
-        let skew = if deskew {
-            deskew::measure_skew(&across)
-        } else {
-            0.0
-        };
-        let straight = straightened(&across, skew);
+        let (skew, straight) = straighten(&across, deskew);
         let upside_down = upright::is_upside_down(&straight) == Some(true);
         let quarter_turns = turns + if upside_down { 2 } else { 0 };
         let text = if upside_down {
@@ -391,21 +386,23 @@ fn straighten_and_read(
     dpi: f64,
     deskew: bool,
 ) -> Result<(f64, OcrPage), OcrError> {
-    let skew = if deskew {
-        deskew::measure_skew(upright)
-    } else {
-        0.0
-    };
-    let text = engine.recognize(&straightened(upright, skew), dpi.round() as u32)?;
+    let (skew, straight) = straighten(upright, deskew);
+    let text = engine.recognize(&straight, dpi.round() as u32)?;
     Ok((skew, text))
 }
 
-/// The page turned by `-skew`, or the page itself when there is nothing to turn.
-fn straightened(page: &GrayImage, skew: f64) -> Cow<'_, GrayImage> {
-    if skew == 0.0 {
-        Cow::Borrowed(page)
+/// The skew of a page whose lines run across (0 without `deskew`), and the page turned back
+/// by it, or the page itself when there is nothing to turn.
+fn straighten(page: &GrayImage, deskew: bool) -> (f64, Cow<'_, GrayImage>) {
+    let skew = if deskew {
+        deskew::measure_skew(page)
     } else {
-        Cow::Owned(deskew::rotate(page, -skew))
+        0.0
+    };
+    if skew == 0.0 {
+        (skew, Cow::Borrowed(page))
+    } else {
+        (skew, Cow::Owned(deskew::rotate(page, -skew)))
     }
 }
 

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::object::{Dict, Obj, ObjRef, PendingObject, RefAllocator, hex};
+use super::object::{Dict, Obj, ObjRef, PendingObject, RefAllocator};
 use super::read::{Dictionary, Document, Object, ObjectId, XrefKind};
 
 /// Why an update could not be made.
@@ -325,7 +325,7 @@ pub fn to_dict(dict: &Dictionary, at: ObjectId) -> Result<Dict, UpdateError> {
 
 /// A PDF hexadecimal string of `len` zero bytes: the /Contents placeholder.
 pub fn zero_hex(len: usize) -> String {
-    hex(&vec![0; len])
+    crate::hex::upper(&vec![0; len])
 }
 
 #[cfg(test)]

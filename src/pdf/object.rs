@@ -111,7 +111,7 @@ impl Obj {
             Obj::Name(n) => write_name(n, out),
             Obj::Str(bytes) => {
                 out.push(b'<');
-                out.extend_from_slice(hex(bytes).as_bytes());
+                out.extend_from_slice(crate::hex::upper(bytes).as_bytes());
                 out.push(b'>');
             }
             Obj::Array(items) => {
@@ -246,10 +246,6 @@ fn write_name(name: &str, out: &mut Vec<u8>) {
             out.extend_from_slice(format!("#{b:02X}").as_bytes());
         }
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    crate::hex::upper(bytes)
 }
 
 /// The file body being written: header, indirect objects and, at the end, the

@@ -18,8 +18,9 @@
 use std::fmt::Write as _;
 
 use super::font::{CidMap, DESCENT, GLYPH_ADVANCE};
-use super::object::{hex, real};
+use super::object::real;
 use super::{PixelRect, TextLine, TextWord};
+use crate::hex;
 
 /// How OCR pixel coordinates (y down, upright frame) map to PDF user space (y up, points).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -117,7 +118,7 @@ pub fn text_layer(lines: &[TextLine], frame: Frame, cids: &CidMap, font: &str) -
         }
         let baseline = frame.y(baseline_px(words, line_box, em_px));
         let _ = writeln!(ops, "/{font} {} Tf", real(size));
-        let space = hex(&cids.encode(" "));
+        let space = hex::upper(&cids.encode(" "));
         let advance = size * f64::from(GLYPH_ADVANCE) / 1000.0;
         for (i, word) in words.iter().enumerate() {
             let left = frame.x(word.bbox.left);
@@ -128,7 +129,7 @@ pub fn text_layer(lines: &[TextLine], frame: Frame, cids: &CidMap, font: &str) -
                 width = width.min(room).max(width / 2.0);
             }
             let stretch = width / (cids.shown_len(&word.text) as f64 * advance);
-            let glyphs = hex(&cids.encode(&word.text));
+            let glyphs = hex::upper(&cids.encode(&word.text));
             let _ = write!(
                 ops,
                 "{} Tz 1 0 0 1 {} {} Tm ",

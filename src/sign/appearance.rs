@@ -154,7 +154,7 @@ pub fn stamp(
             content.push_str("T*\n");
         }
         let codes = subset.encode(line)?;
-        let _ = writeln!(content, "<{}> Tj", crate::pdf::object::hex(&codes));
+        let _ = writeln!(content, "<{}> Tj", crate::hex::upper(&codes));
     }
     content.push_str("ET\nQ\n");
 

@@ -183,7 +183,7 @@ impl PreparedSignature {
                 reserved: self.capacity(),
             });
         }
-        let hex = crate::pdf::object::hex(cms);
+        let hex = crate::hex::upper(cms);
         let start = self.contents.start;
         self.bytes[start..start + hex.len()].copy_from_slice(hex.as_bytes());
         Ok(self.bytes)
