@@ -5,25 +5,32 @@
 //! Rows, all on the same machine in one run:
 //!
 //! - raw: `KeyStore::sign_digest` in this process on a token of its own holding 10 keys (as
-//!   many as the server's credentials; thread t signs with key t mod 10; one row signs with
-//!   a single key, as many threads as cores, for comparison), with 1 thread, as many
-//!   threads as cores and 50 threads, each for a fixed time, with a session per thread;
-//!   and 50 threads over the server's pool (2 × cores sessions), once before the server and
-//!   once after it, to show how far the machine's speed drifted meanwhile;
+//!   many as the server's credentials; thread t signs with key t mod 10). Context rows first:
+//!   as many threads as cores on a single key, 1 thread, and 50 threads with a session each.
+//!   Then, just before and just after every service row, the raw rate "beside" it: as many
+//!   threads as cores with a session each, and 50 threads over the server's pool (2 × cores
+//!   sessions), 2 s each; the better of the two is that moment's raw rate;
 //! - in-process service: `CscService::sign_hash` with that pool, 50 threads, one hash per
 //!   call (SAD redemption, credential lookup, audit record; no HTTP);
 //! - HTTP: `kyso serve` on a free 127.0.0.1 port with a fresh data folder, 10 citizens with
 //!   one credential each enrolled over `/csc/admin/enroll`, 50 client threads (5 per
-//!   credential, a keep-alive `ureq` agent each). Each client asks for a delivered code
-//!   (`credentials/getChallenge`, read back from the admin outbox; the clients of one
-//!   credential take turns, as a new code replaces the last), authorizes 100 hashes (timed
-//!   apart), then signs them in 100 signHash calls of one hash, each timed; then the same
-//!   with 10 calls of 10 hashes.
+//!   credential, a keep-alive `ureq` agent each). In each phase every client asks for a
+//!   delivered code (`credentials/getChallenge`, read back from the admin outbox; the clients
+//!   of one credential take turns, as a new code replaces the last), authorizes 40 hashes
+//!   (timed apart), then, after a barrier, signs them in 40 signHash calls of one hash, or 4
+//!   calls of 10 hashes, each timed. Phases of one and of ten hashes per call take turns, 4
+//!   of each.
 //!
-//! Below the table: that every signHash call of the in-process and HTTP rows left its audit
-//! entry and that the chain verifies; what the service does per signHash call besides
-//! signing, each step timed alone in this process (median of 40); and one Argon2id PIN
-//! check, which `credentials/authorize` makes while holding the credential's lockout lock.
+//! Each service row is held against the raw rate around it (the mean of the raw rates just
+//! before and just after it), because this machine's speed drifts by a third within a minute,
+//! and also against the best raw row of the whole run.
+//!
+//! Below the table: each kind of phase put together (ratio per phase, median and lowest,
+//! latency over all calls, CPU per signature against the raw rows'); that every signHash call
+//! of the in-process and HTTP rows left its audit entry and that the chain verifies; what the
+//! service does per signHash call besides signing, each step timed alone in this process
+//! (median of 40); and one Argon2id PIN check, which `credentials/authorize` makes while
+//! holding the credential's lockout lock.
 //!
 //! Throughput is signatures over the wall time from the start barrier to the last thread's
 //! end. CPU ms per signature is the user + system time of the process doing the work over
@@ -58,12 +65,16 @@ use serde_json::{Value, json};
 
 /// Concurrent clients (and threads of the matching raw row).
 const CLIENTS: usize = 50;
-/// Hashes each client authorizes per SAD and signs.
-const HASHES: usize = 100;
+/// Hashes each client authorizes per SAD and signs in one phase (about 3 s of signing).
+const HASHES: usize = 40;
+/// HTTP phases of each kind (one hash per call, ten per call), each between two raw rows.
+const PHASES: usize = 4;
 /// Citizens enrolled on the server, one credential each, shared by `CLIENTS / USERS` clients.
 const USERS: usize = 10;
-/// How long each raw row signs.
+/// How long each raw row of the context rows signs.
 const RAW_RUN: Duration = Duration::from_secs(3);
+/// How long each of the two raw rows beside an HTTP phase signs.
+const BESIDE_RUN: Duration = Duration::from_secs(2);
 const PIN: &str = "246810";
 const PASSWORD: &str = "mat-khau-thu-nghiem";
 const SHA256_OID: &str = "2.16.840.1.101.3.4.2.1";
@@ -79,6 +90,9 @@ struct Measured {
     cpu: Duration,
     /// CPU time of the clients (this process) beside a server, over `wall`.
     client_cpu: Option<Duration>,
+    /// CPU time the hypervisor gave to other guests over `wall`, summed over this machine's
+    /// cores ("steal" in /proc/stat).
+    stolen: Duration,
 }
 
 impl Measured {
@@ -101,6 +115,30 @@ impl Measured {
     fn cpu_ms_per_signature(&self) -> f64 {
         self.cpu.as_secs_f64() * 1000.0 / self.signatures as f64
     }
+
+    /// The share of the machine's CPU time the hypervisor kept for other guests.
+    fn stolen_share(&self, cores: usize) -> f64 {
+        self.stolen.as_secs_f64() / (cores as f64 * self.wall.as_secs_f64())
+    }
+
+    /// Signatures per second of the CPU time the machine was given (wall time × cores,
+    /// less what was stolen), as a rate on `cores` whole cores. Idle time counts against it.
+    fn rate_on_given_cpu(&self, cores: usize) -> f64 {
+        self.rate() / (1.0 - self.stolen_share(cores)).max(0.01)
+    }
+}
+
+/// CPU time stolen from this machine by the hypervisor so far, summed over its cores: the
+/// eighth value of /proc/stat's `cpu` line, in clock ticks of 1/100 s.
+fn stolen_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").expect("/proc/stat");
+    let ticks = stat
+        .lines()
+        .next()
+        .and_then(|line| line.split_whitespace().nth(8))
+        .and_then(|field| field.parse::<u64>().ok())
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 /// User + system CPU time of process `pid` so far, from /proc/PID/stat (fields 14 and 15, in
@@ -125,12 +163,12 @@ fn random_hashes(count: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// `threads` threads signing with `keys` for [`RAW_RUN`] each, after a warm-up; thread `t`
-/// signs with key `ids[t % ids.len()]`.
-fn raw(keys: &KeyStore, ids: &[Vec<u8>], threads: usize) -> Measured {
+/// `threads` threads signing with `keys` for `run` each, after a warm-up; thread `t` signs
+/// with key `ids[t % ids.len()]`.
+fn raw(keys: &KeyStore, ids: &[Vec<u8>], threads: usize, run: Duration) -> Measured {
     let barrier = Barrier::new(threads + 1);
     let pid = std::process::id();
-    let (per_thread, cpu) = std::thread::scope(|scope| {
+    let (per_thread, cpu, stolen) = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
                 let barrier = &barrier;
@@ -151,7 +189,7 @@ fn raw(keys: &KeyStore, ids: &[Vec<u8>], threads: usize) -> Measured {
                     barrier.wait();
                     let start = Instant::now();
                     let mut latencies = Vec::new();
-                    while start.elapsed() < RAW_RUN {
+                    while start.elapsed() < run {
                         let call = Instant::now();
                         std::hint::black_box(sign(latencies.len() + 3));
                         latencies.push(call.elapsed());
@@ -161,12 +199,16 @@ fn raw(keys: &KeyStore, ids: &[Vec<u8>], threads: usize) -> Measured {
             })
             .collect();
         barrier.wait();
-        let cpu_before = cpu_time(pid);
+        let (cpu_before, steal_before) = (cpu_time(pid), stolen_time());
         let results: Vec<_> = workers
             .into_iter()
             .map(|w| w.join().expect("raw thread"))
             .collect();
-        (results, cpu_time(pid) - cpu_before)
+        (
+            results,
+            cpu_time(pid) - cpu_before,
+            stolen_time() - steal_before,
+        )
     });
     let wall = per_thread
         .iter()
@@ -180,6 +222,7 @@ fn raw(keys: &KeyStore, ids: &[Vec<u8>], threads: usize) -> Measured {
         latencies,
         cpu,
         client_cpu: None,
+        stolen,
     }
 }
 
@@ -274,7 +317,7 @@ fn in_process(keys: Arc<KeyStore>, data: &Path) -> (Measured, Store, String) {
         .collect();
     let barrier = Barrier::new(CLIENTS + 1);
     let pid = std::process::id();
-    let (latencies, wall, cpu) = std::thread::scope(|scope| {
+    let (latencies, wall, cpu, stolen) = std::thread::scope(|scope| {
         let workers: Vec<_> = grants
             .iter()
             .map(|(id, sad, hashes)| {
@@ -307,12 +350,17 @@ fn in_process(keys: Arc<KeyStore>, data: &Path) -> (Measured, Store, String) {
             })
             .collect();
         barrier.wait();
-        let (start, cpu_before) = (Instant::now(), cpu_time(pid));
+        let (start, cpu_before, steal_before) = (Instant::now(), cpu_time(pid), stolen_time());
         let latencies: Vec<Duration> = workers
             .into_iter()
             .flat_map(|w| w.join().expect("service thread"))
             .collect();
-        (latencies, start.elapsed(), cpu_time(pid) - cpu_before)
+        (
+            latencies,
+            start.elapsed(),
+            cpu_time(pid) - cpu_before,
+            stolen_time() - steal_before,
+        )
     });
     let measured = Measured {
         signatures: latencies.len(),
@@ -320,6 +368,7 @@ fn in_process(keys: Arc<KeyStore>, data: &Path) -> (Measured, Store, String) {
         latencies,
         cpu,
         client_cpu: None,
+        stolen,
     };
     (measured, store, credentials[0].clone())
 }
@@ -698,7 +747,7 @@ fn over_http(
     let barrier = Barrier::new(clients.len() + 1);
     let base = server.base.as_str();
     let (server_pid, own_pid) = (server.child.id(), std::process::id());
-    let (results, wall, cpu, client_cpu) = std::thread::scope(|scope| {
+    let (results, wall, cpu, client_cpu, stolen) = std::thread::scope(|scope| {
         let workers: Vec<_> = clients
             .iter()
             .map(|(client, certificate)| {
@@ -724,7 +773,8 @@ fn over_http(
             .collect();
         barrier.wait();
         let start = Instant::now();
-        let (server_before, own_before) = (cpu_time(server_pid), cpu_time(own_pid));
+        let (server_before, own_before, steal_before) =
+            (cpu_time(server_pid), cpu_time(own_pid), stolen_time());
         let results: Vec<_> = workers
             .into_iter()
             .map(|w| w.join().expect("client"))
@@ -735,6 +785,7 @@ fn over_http(
             wall,
             cpu_time(server_pid) - server_before,
             cpu_time(own_pid) - own_before,
+            stolen_time() - steal_before,
         )
     });
     let authorize = results.iter().map(|(_, a)| *a).collect();
@@ -746,6 +797,7 @@ fn over_http(
             latencies,
             cpu,
             client_cpu: Some(client_cpu),
+            stolen,
         },
         authorize,
     )
@@ -768,14 +820,68 @@ fn check_signature(certificate: &X509, hash: &[u8], signature: &[u8]) {
     );
 }
 
-fn print_row(
-    path: &str,
+/// The raw rate beside an HTTP phase or the in-process row, measured just before or after
+/// it: the raw row with a session per thread (as many threads as cores), and the raw row
+/// shaped like the server (50 threads over its pool of sessions), [`BESIDE_RUN`] each.
+struct Beside {
+    own: Measured,
+    pooled: Measured,
+    at: Duration,
+}
+
+impl Beside {
+    fn measure(
+        wide: &KeyStore,
+        pooled: &KeyStore,
+        ids: &[Vec<u8>],
+        cores: usize,
+        t0: Instant,
+    ) -> Beside {
+        let at = t0.elapsed();
+        Beside {
+            own: raw(wide, ids, cores, BESIDE_RUN),
+            pooled: raw(pooled, ids, CLIENTS, BESIDE_RUN),
+            at,
+        }
+    }
+
+    /// The better of the two: the raw rate the phase beside it is held against; on the CPU
+    /// the machine was given when `given`.
+    fn rate(&self, given: Option<usize>) -> f64 {
+        let rate = |m: &Measured| given.map_or(m.rate(), |cores| m.rate_on_given_cpu(cores));
+        rate(&self.own).max(rate(&self.pooled))
+    }
+}
+
+/// The raw rates around a phase, the mean of those just before and just after it: plain,
+/// and on the CPU the machine was given.
+fn around(before: &Beside, after: &Beside, cores: usize) -> Around {
+    Around {
+        plain: (before.rate(None) + after.rate(None)) / 2.0,
+        given: (before.rate(Some(cores)) + after.rate(Some(cores))) / 2.0,
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Around {
+    plain: f64,
+    given: f64,
+}
+
+/// One row of the table, in the order the run measured it.
+struct Row<'a> {
+    at: Duration,
+    path: String,
     threads: usize,
     sessions: usize,
     per_call: usize,
-    m: &Measured,
-    reference: f64,
-) {
+    measured: &'a Measured,
+    /// The raw rates around it, for the service's rows.
+    around: Option<Around>,
+}
+
+fn print_row(row: &Row<'_>, best: f64, cores: usize) {
+    let m = row.measured;
     let cpu = match m.client_cpu {
         Some(client) => format!(
             "{:.2} (+ clients {:.2})",
@@ -784,14 +890,95 @@ fn print_row(
         ),
         None => format!("{:.2}", m.cpu_ms_per_signature()),
     };
+    let (around, around_given) = row.around.map_or((String::new(), String::new()), |r| {
+        (
+            format!("{:.0} %", 100.0 * m.rate() / r.plain),
+            format!("**{:.0} %**", 100.0 * m.rate_on_given_cpu(cores) / r.given),
+        )
+    });
     println!(
-        "| {path} | {threads} | {sessions} | {per_call} | {} | {:.0} | {:.2} | {:.2} | {cpu} | {:.2} | {:.0} % |",
+        "| {:.0} | {} | {} | {} | {} | {} | {:.0} | {:.0} % | {:.0} | {:.2} | {:.2} | {cpu} | {:.2} | {around} | {around_given} | {:.0} % |",
+        row.at.as_secs_f64(),
+        row.path,
+        row.threads,
+        row.sessions,
+        row.per_call,
         m.signatures,
         m.rate(),
+        100.0 * m.stolen_share(cores),
+        m.rate_on_given_cpu(cores),
         m.percentile_ms(50),
         m.percentile_ms(99),
         m.cores_used(),
-        100.0 * m.rate() / reference,
+        100.0 * m.rate() / best,
+    );
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n.is_multiple_of(2) {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    } else {
+        values[n / 2]
+    }
+}
+
+/// The HTTP phases of one kind put together: their ratios to the raw rates around each,
+/// all their calls' latencies, and their CPU per signature against the raw rows'.
+fn summarize(
+    label: &str,
+    phases: &[(&Measured, Around)],
+    raw_cpu_ms: f64,
+    best: f64,
+    cores: usize,
+) {
+    let ratios = |rate: &dyn Fn(&Measured, Around) -> f64| -> (f64, f64, String) {
+        let mut values: Vec<f64> = phases.iter().map(|(m, a)| 100.0 * rate(m, *a)).collect();
+        let listed = values
+            .iter()
+            .map(|r| format!("{r:.0} %"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let lowest = values.iter().copied().fold(f64::INFINITY, f64::min);
+        (median(&mut values), lowest, listed)
+    };
+    let (given, given_lowest, given_listed) = ratios(&|m, a| m.rate_on_given_cpu(cores) / a.given);
+    let (plain, plain_lowest, plain_listed) = ratios(&|m, a| m.rate() / a.plain);
+    let mut latencies: Vec<Duration> = phases
+        .iter()
+        .flat_map(|(m, _)| m.latencies.iter().copied())
+        .collect();
+    latencies.sort();
+    let ms = |p: usize| {
+        latencies[(latencies.len() * p / 100).min(latencies.len() - 1)].as_secs_f64() * 1000.0
+    };
+    let signatures: usize = phases.iter().map(|(m, _)| m.signatures).sum();
+    let wall: f64 = phases.iter().map(|(m, _)| m.wall.as_secs_f64()).sum();
+    let cpu: f64 = phases.iter().map(|(m, _)| m.cpu.as_secs_f64()).sum();
+    let client: f64 = phases
+        .iter()
+        .filter_map(|(m, _)| m.client_cpu)
+        .map(|c| c.as_secs_f64())
+        .sum();
+    let per = |seconds: f64| seconds * 1000.0 / signatures as f64;
+    println!(
+        "- {label}, {} phase(s): **{given:.0} %** of the raw rate around each phase on the CPU \
+         the machine was given (median; lowest {given_lowest:.0} %; in order: {given_listed}); \
+         {plain:.0} % counting the stolen time too (lowest {plain_lowest:.0} %; {plain_listed}); \
+         {:.0} % of the best raw row of the run. {signatures} signatures in {wall:.1} s \
+         ({:.0}/s); per call p50 {:.2} ms, p99 {:.2} ms. CPU per signature: {:.2} ms (+ clients \
+         {:.2}) against {raw_cpu_ms:.2} ms for the raw rows beside with a session per thread: {:.0} % of the raw rate by \
+         the service's CPU, {:.0} % counting the clients'.",
+        phases.len(),
+        100.0 * (signatures as f64 / wall) / best,
+        signatures as f64 / wall,
+        ms(50),
+        ms(99),
+        per(cpu),
+        per(client),
+        100.0 * raw_cpu_ms / per(cpu),
+        100.0 * raw_cpu_ms / (per(cpu) + per(client)),
     );
 }
 
@@ -805,7 +992,7 @@ fn main() {
     let kyso = kyso_bin();
     eprintln!("using {}", kyso.display());
 
-    // 1. Raw: this process's own embedded token, one RSA-2048 key.
+    // 1. Raw: this process's own embedded token.
     let token = prepare_embedded_token(&work.path().join("bench-softhsm")).expect("SoftHSM2 token");
     let wide = KeyStore::open(&token.module, &token.token_label, &token.user_pin, CLIENTS)
         .expect("token with a session per thread");
@@ -827,21 +1014,27 @@ fn main() {
         )
         .expect("token with the server's pool"),
     );
-    eprintln!("raw signing, {} s per row", RAW_RUN.as_secs());
+    let t0 = Instant::now();
+    let beside = || Beside::measure(&wide, &pooled, &ids, cores, t0);
+    eprintln!("raw signing, context rows of {} s", RAW_RUN.as_secs());
+    let at_context = t0.elapsed();
     // One key against the 10 the other rows spread over, like the server's credentials.
-    let raw_one_key = raw(&wide, &ids[..1], cores);
-    let raw_one = raw(&wide, &ids, 1);
-    let raw_cores = raw(&wide, &ids, cores);
-    let raw_wide = raw(&wide, &ids, CLIENTS);
-    let raw_pooled = raw(&pooled, &ids, CLIENTS);
+    let raw_one_key = raw(&wide, &ids[..1], cores, RAW_RUN);
+    let raw_one = raw(&wide, &ids, 1, RAW_RUN);
+    let raw_wide = raw(&wide, &ids, CLIENTS, RAW_RUN);
 
-    // 2. The service in process, with the server's pool.
+    // 2. The service in process, with the server's pool, between two raw measurements.
     eprintln!("CscService::sign_hash in process");
+    let before_in_process = beside();
+    let at_in_process = t0.elapsed();
     let (service, store, credential) = in_process(pooled.clone(), &work.path().join("in-process"));
+    let after_in_process = beside();
     let audited_in_process = audited_signatures(&work.path().join("in-process"), CLIENTS * HASHES);
     let steps = per_call_steps(&pooled, &ids[0], &store, &credential);
 
-    // 3. Over HTTP.
+    // 3. Over HTTP: phases of one hash per call and of ten, taking turns, each between two
+    //    raw measurements, so that every phase is held against the machine's speed of the
+    //    moment (it drifts by a third within a minute here).
     let mut secret = [0u8; 24];
     openssl::rand::rand_bytes(&mut secret).expect("randomness");
     let admin: String = secret.iter().map(|b| format!("{b:02x}")).collect();
@@ -851,116 +1044,168 @@ fn main() {
     let enrolling = Instant::now();
     let clients = enroll_clients(&server.base, &admin);
     eprintln!(
-        "enrolled in {:.1} s; signing",
+        "enrolled in {:.1} s; {PHASES} phases of each kind",
         enrolling.elapsed().as_secs_f64()
     );
-    let (single, authorize_single) = over_http(&server, &admin, &clients, 1);
-    let (batched, authorize_batched) = over_http(&server, &admin, &clients, 10);
+    let mut besides = vec![beside()];
+    let mut phases = Vec::new();
+    for _ in 0..PHASES {
+        for batch in [1, 10] {
+            let at = t0.elapsed();
+            let (measured, authorize) = over_http(&server, &admin, &clients, batch);
+            phases.push((at, batch, measured, authorize));
+            besides.push(beside());
+        }
+    }
     drop(server);
-    // One entry per signHash call: HASHES calls of one hash, then HASHES / 10 of ten.
-    let audited_http =
-        audited_signatures(&work.path().join("serve"), CLIENTS * (HASHES + HASHES / 10));
-    // Again after the server, to show how much the machine's speed drifted meanwhile.
-    let raw_after = raw(&pooled, &ids, CLIENTS);
+    // One entry per signHash call: HASHES calls of one hash and HASHES / 10 of ten per phase.
+    let audited_http = audited_signatures(
+        &work.path().join("serve"),
+        PHASES * CLIENTS * (HASHES + HASHES / 10),
+    );
 
-    let reference = [
-        &raw_one_key,
-        &raw_one,
-        &raw_cores,
-        &raw_wide,
-        &raw_pooled,
-        &raw_after,
-    ]
-    .iter()
-    .map(|m| m.rate())
-    .fold(0.0, f64::max);
+    let all_besides = [&before_in_process, &after_in_process]
+        .into_iter()
+        .chain(besides.iter());
+    let best = [&raw_one_key, &raw_one, &raw_wide]
+        .into_iter()
+        .chain(all_besides.clone().flat_map(|b| [&b.own, &b.pooled]))
+        .map(|m| m.rate())
+        .fold(0.0, f64::max);
     println!(
-        "RSA-2048 PKCS#1 v1.5 over SHA-256, SoftHSM2 {}; {cores} cores; server / raw against the best raw rate ({reference:.0}/s)",
+        "RSA-2048 PKCS#1 v1.5 over SHA-256, SoftHSM2 {}; {cores} cores; every service row held \
+         against the raw rate around it (mean of the raw rows just before and after; each the \
+         better of {cores} threads with a session each and {CLIENTS} threads over \
+         {server_sessions} sessions) and against the best raw row of the run ({best:.0}/s)",
         softhsm_version()
     );
     println!();
     println!(
-        "| path | threads | HSM sessions | hashes / call | signatures | signatures/s | p50 ms / call | p99 ms / call | CPU ms / signature | cores busy | / raw |"
+        "| at s | path | threads | HSM sessions | hashes / call | signatures | signatures/s | stolen | signatures/s on the CPU given | p50 ms / call | p99 ms / call | CPU ms / signature | cores busy | / raw around | / raw around, on the CPU given | / best raw |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    let raw = "raw `KeyStore::sign_digest`";
-    let rows = [
-        (format!("{raw}, 1 key"), cores, CLIENTS, 1, &raw_one_key),
-        (format!("{raw}, {USERS} keys"), 1, CLIENTS, 1, &raw_one),
-        (
-            format!("{raw}, {USERS} keys"),
-            cores,
-            CLIENTS,
-            1,
-            &raw_cores,
-        ),
-        (
-            format!("{raw}, {USERS} keys"),
-            CLIENTS,
-            CLIENTS,
-            1,
-            &raw_wide,
-        ),
-        (
-            format!("{raw}, {USERS} keys"),
-            CLIENTS,
-            server_sessions,
-            1,
-            &raw_pooled,
-        ),
-        (
-            "`CscService::sign_hash` in process".into(),
-            CLIENTS,
-            server_sessions,
-            1,
-            &service,
-        ),
-        ("HTTP signHash".into(), CLIENTS, server_sessions, 1, &single),
-        (
-            "HTTP signHash".into(),
-            CLIENTS,
-            server_sessions,
-            10,
-            &batched,
-        ),
-        (
-            format!("{raw}, {USERS} keys, again"),
-            CLIENTS,
-            server_sessions,
-            1,
-            &raw_after,
-        ),
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let raw_path = format!("raw `KeyStore::sign_digest`, {USERS} keys");
+    let mut rows = vec![
+        Row {
+            at: at_context,
+            path: "raw `KeyStore::sign_digest`, 1 key".into(),
+            threads: cores,
+            sessions: CLIENTS,
+            per_call: 1,
+            measured: &raw_one_key,
+            around: None,
+        },
+        Row {
+            at: at_context + RAW_RUN,
+            path: raw_path.clone(),
+            threads: 1,
+            sessions: CLIENTS,
+            per_call: 1,
+            measured: &raw_one,
+            around: None,
+        },
+        Row {
+            at: at_context + 2 * RAW_RUN,
+            path: raw_path.clone(),
+            threads: CLIENTS,
+            sessions: CLIENTS,
+            per_call: 1,
+            measured: &raw_wide,
+            around: None,
+        },
     ];
-    for (path, threads, sessions, per_call, measured) in rows {
-        print_row(&path, threads, sessions, per_call, measured, reference);
+    for (b, m, threads, sessions) in all_besides.clone().flat_map(|b| {
+        [
+            (b, &b.own, cores, CLIENTS),
+            (b, &b.pooled, CLIENTS, server_sessions),
+        ]
+    }) {
+        let at = if threads == cores {
+            b.at
+        } else {
+            b.at + BESIDE_RUN
+        };
+        rows.push(Row {
+            at,
+            path: format!("{raw_path}, beside"),
+            threads,
+            sessions,
+            per_call: 1,
+            measured: m,
+            around: None,
+        });
+    }
+    rows.push(Row {
+        at: at_in_process,
+        path: "`CscService::sign_hash` in process".into(),
+        threads: CLIENTS,
+        sessions: server_sessions,
+        per_call: 1,
+        measured: &service,
+        around: Some(around(&before_in_process, &after_in_process, cores)),
+    });
+    for (i, (at, batch, measured, _)) in phases.iter().enumerate() {
+        rows.push(Row {
+            at: *at,
+            path: "**HTTP signHash**".into(),
+            threads: CLIENTS,
+            sessions: server_sessions,
+            per_call: *batch,
+            measured,
+            around: Some(around(&besides[i], &besides[i + 1], cores)),
+        });
+    }
+    rows.sort_by_key(|row| row.at);
+    for row in &rows {
+        print_row(row, best, cores);
     }
     println!();
-    let raw_cpu = raw_pooled.cpu_ms_per_signature();
-    for (label, m) in [
-        ("in process", &service),
-        ("HTTP, 1 hash / call", &single),
-        ("HTTP, 10 hashes / call", &batched),
-    ] {
-        let client = m
-            .client_cpu
-            .map_or(0.0, |c| c.as_secs_f64() * 1000.0 / m.signatures as f64);
-        println!(
-            "CPU per signature, raw / {label}: {:.0} % (server alone), {:.0} % (with the clients' CPU)",
-            100.0 * raw_cpu / m.cpu_ms_per_signature(),
-            100.0 * raw_cpu / (m.cpu_ms_per_signature() + client),
-        );
+    // The HSM's own CPU per signature: the raw rows beside with a session per thread.
+    let (raw_cpu, raw_signatures) = all_besides
+        .clone()
+        .map(|b| &b.own)
+        .fold((0.0, 0usize), |(cpu, n), m| {
+            (cpu + m.cpu.as_secs_f64(), n + m.signatures)
+        });
+    let raw_cpu_ms = raw_cpu * 1000.0 / raw_signatures as f64;
+    for batch in [1, 10] {
+        let of_kind: Vec<(&Measured, Around)> = phases
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, b, _, _))| *b == batch)
+            .map(|(i, (_, _, m, _))| (m, around(&besides[i], &besides[i + 1], cores)))
+            .collect();
+        let label = if batch == 1 {
+            "HTTP signHash, 1 hash per call".to_owned()
+        } else {
+            format!("HTTP signHash, {batch} hashes per call")
+        };
+        summarize(&label, &of_kind, raw_cpu_ms, best, cores);
     }
+    summarize(
+        "`CscService::sign_hash` in process, 1 hash per call",
+        &[(
+            &service,
+            around(&before_in_process, &after_in_process, cores),
+        )],
+        raw_cpu_ms,
+        best,
+        cores,
+    );
     println!();
-    for (label, mut latencies) in [
-        ("before 1-hash calls", authorize_single),
-        ("before 10-hash calls", authorize_batched),
-    ] {
+    for batch in [1, 10] {
+        let mut latencies: Vec<Duration> = phases
+            .iter()
+            .filter(|(_, b, _, _)| *b == batch)
+            .flat_map(|(_, _, _, a)| a.iter().copied())
+            .collect();
         latencies.sort();
         let ms = |p: usize| {
             latencies[(latencies.len() * p / 100).min(latencies.len() - 1)].as_secs_f64() * 1000.0
         };
         println!(
-            "authorize ({HASHES} hashes, PIN + OTP, {} clients at once, {label}): p50 {:.0} ms, p99 {:.0} ms",
+            "authorize ({HASHES} hashes, PIN + OTP, {CLIENTS} clients at once, before the \
+             {batch}-hash phases, {} calls): p50 {:.0} ms, p99 {:.0} ms",
             latencies.len(),
             ms(50),
             ms(99)

@@ -32,6 +32,11 @@ pub struct HsmArgs {
     /// File holding the HSM token's user PIN.
     #[arg(long, value_name = "FILE", requires = "hsm_module")]
     pub hsm_pin_file: Option<PathBuf>,
+    /// signHash signatures made at once, each on a thread and HSM session of its own.
+    /// Default: one per core, right for the embedded token, which signs on this machine's
+    /// CPU; a network HSM may want more.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub hsm_threads: Option<u16>,
 }
 
 /// Where the citizens' CA is.
@@ -165,7 +170,10 @@ pub(crate) fn read_secret(path: Option<&Path>, prompt: &str) -> anyhow::Result<S
 /// Opens the HSM that holds the citizens' keys: the configured module, or the embedded
 /// SoftHSM2 token under `data/softhsm`.
 pub(crate) fn open_hsm(hsm: &HsmArgs, data: &Path) -> anyhow::Result<KeyStore> {
-    let sessions = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+    // Twice the cores, and one more than the signing threads: enrollment and key reads
+    // never wait for a signature to finish.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let sessions = (2 * cores).max(usize::from(hsm.hsm_threads.unwrap_or(0)) + 1);
     match &hsm.hsm_module {
         Some(module) => {
             let label = hsm.hsm_token.as_deref().unwrap_or_default();

@@ -56,7 +56,8 @@ pub struct ServeArgs {
     /// KYSO_TRUST_DIR. Default: the PKI folder's trust/ when there is one.
     #[arg(long, value_name = "PEM|DIR")]
     trust: Vec<PathBuf>,
-    /// Requests per minute per client address on the public routes (verify, citizen login);
+    /// Requests per minute per client address on the public routes (verify, citizen login,
+    /// CSC auth/login);
     /// 0 turns the limit off (when a reverse proxy limits instead).
     #[arg(long, value_name = "N", default_value_t = 600)]
     rate_limit: u32,
@@ -143,9 +144,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
                     })
                     .ok()
                 });
+                let mut service = CscService::new(&store, Arc::new(keys))
+                    .with_sad_lifetime(time::Duration::seconds(i64::from(args.sad_lifetime)));
+                if let Some(threads) = args.hsm.hsm_threads {
+                    service = service.with_hsm_threads(usize::from(threads));
+                }
                 Some(Arc::new(CscState {
-                    service: CscService::new(&store, Arc::new(keys))
-                        .with_sad_lifetime(time::Duration::seconds(i64::from(args.sad_lifetime))),
+                    service,
                     ca,
                     admin_token,
                 }))

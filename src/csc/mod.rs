@@ -6,6 +6,7 @@
 pub mod algo;
 pub mod client;
 pub mod enroll;
+pub mod hsm_threads;
 pub mod lockout;
 pub mod otp;
 pub mod pin;

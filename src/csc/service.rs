@@ -4,7 +4,7 @@
 //! the HTTP layer's; the clock is the caller's (`now` everywhere). Every method blocks.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use const_oid::ObjectIdentifier;
@@ -12,6 +12,7 @@ use openssl::hash::{MessageDigest, hash};
 use time::{Duration, OffsetDateTime};
 
 use super::algo::{self, AlgoError};
+use super::hsm_threads::HsmThreads;
 use super::otp::{DeliveredCode, OtpError, TotpParams, TotpSecret};
 use super::pin::{PinError, PinHash};
 use super::sad::{SadError, SadRequest, SadStore};
@@ -113,6 +114,26 @@ pub struct SignRequest<'a> {
     pub sign_algo_params: Option<Vec<u8>>,
 }
 
+/// Signatures made by [`CscService::sign_unrecorded`] whose audit entry is not stored yet.
+/// Only [`CscService::record_signature`] opens it.
+#[must_use = "the signatures are handed out only by CscService::record_signature"]
+pub struct Unrecorded {
+    signatures: Vec<Vec<u8>>,
+    now: OffsetDateTime,
+    user: String,
+    credential_id: String,
+    details: serde_json::Value,
+}
+
+impl std::fmt::Debug for Unrecorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unrecorded")
+            .field("credential_id", &self.credential_id)
+            .field("signatures", &self.signatures.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Outstanding bearer tokens, by SHA-256 of the token (a memory dump yields none).
 #[derive(Default)]
 struct AccessTokens {
@@ -166,9 +187,18 @@ pub struct CscService {
     /// tens of milliseconds) run alongside.
     attempts: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     totp: TotpParams,
-    /// As many permits as the HSM has sessions, for async callers to take before handing a
-    /// signHash call to a blocking thread (see [`CscService::signing_slots`]).
-    signing_slots: Arc<tokio::sync::Semaphore>,
+    /// The threads for async callers' signHash calls, started at the first (see
+    /// [`CscService::hsm_threads`]).
+    hsm_threads: OnceLock<HsmThreads>,
+    hsm_thread_count: usize,
+}
+
+/// As many signing threads as cores, at most one per HSM session: a software token such as
+/// the embedded SoftHSM2 signs on this machine's CPU, where more signatures at once only
+/// take turns on the cores (measured in benches/csc_sign_hash.rs).
+fn default_hsm_threads(keys: &KeyStore) -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    cores.min(keys.sessions()).max(1)
 }
 
 impl std::fmt::Debug for CscService {
@@ -180,7 +210,8 @@ impl std::fmt::Debug for CscService {
 impl CscService {
     pub fn new(store: &Store, keys: Arc<KeyStore>) -> CscService {
         CscService {
-            signing_slots: Arc::new(tokio::sync::Semaphore::new(keys.sessions())),
+            hsm_threads: OnceLock::new(),
+            hsm_thread_count: default_hsm_threads(&keys),
             directory: CscDirectory::new(store),
             audit: AuditLog::new(store),
             keys,
@@ -190,6 +221,14 @@ impl CscService {
             attempts: Mutex::new(HashMap::new()),
             totp: TotpParams::default(),
         }
+    }
+
+    /// The same service with `threads` signHash calls signing at once (default: one per
+    /// core, at most one per HSM session). A network HSM, whose signatures are not made on
+    /// this machine's CPU, may want more; each needs a session of its own.
+    pub fn with_hsm_threads(mut self, threads: usize) -> CscService {
+        self.hsm_thread_count = threads.clamp(1, self.keys.sessions());
+        self
     }
 
     /// The same service with SADs living `lifetime` (default 5 minutes).
@@ -206,12 +245,13 @@ impl CscService {
         &self.keys
     }
 
-    /// Permits for [`CscService::sign_hash`] calls in flight, one per HSM session. An async
-    /// caller takes one before giving the call a blocking thread and releases it when the
-    /// call returns: more calls at once would only wait inside for a session, each on a
-    /// thread of its own, and the threads' hand-offs cost the signing CPU time.
-    pub fn signing_slots(&self) -> Arc<tokio::sync::Semaphore> {
-        Arc::clone(&self.signing_slots)
+    /// Threads for [`CscService::sign_unrecorded`] calls (see
+    /// [`CscService::with_hsm_threads`]), started at the first call. An async caller queues
+    /// its call there rather than on a blocking thread of its own: each hand-off between the
+    /// runtime and a blocking thread would leave the HSM idle meanwhile.
+    pub fn hsm_threads(&self) -> &HsmThreads {
+        self.hsm_threads
+            .get_or_init(|| HsmThreads::start(self.hsm_thread_count))
     }
 
     /// Appends to the audit log (no secrets in `details`).
@@ -472,8 +512,9 @@ impl CscService {
         }
     }
 
-    /// `signatures/signHash`: redeems the SAD for exactly these hashes and signs each in the
-    /// HSM. Returns the signature values (RSA octets, ECDSA DER) in request order.
+    /// `signatures/signHash`: redeems the SAD for exactly these hashes, signs each in the
+    /// HSM and records the signing in the audit log. Returns the signature values (RSA
+    /// octets, ECDSA DER) in request order, once their audit entry is stored.
     pub fn sign_hash(
         &self,
         user: &str,
@@ -482,6 +523,21 @@ impl CscService {
         request: SignRequest<'_>,
         now: OffsetDateTime,
     ) -> Result<Vec<Vec<u8>>, CscError> {
+        let signed = self.sign_unrecorded(user, credential_id, sad, request, now)?;
+        self.record_signature(signed)
+    }
+
+    /// [`CscService::sign_hash`] up to the audit entry: checks the credential and the
+    /// request, redeems the SAD (it cannot be used again, whatever follows) and signs in the
+    /// HSM. The signatures come out only through [`CscService::record_signature`].
+    pub fn sign_unrecorded(
+        &self,
+        user: &str,
+        credential_id: &str,
+        sad: &Secret,
+        request: SignRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Unrecorded, CscError> {
         let count = request.hashes.len();
         if count == 0 || count > MAX_BATCH {
             return Err(CscError::BatchSize(count));
@@ -518,18 +574,31 @@ impl CscService {
             .map(|h| self.keys.sign_digest(&row.key_id, digest, scheme, h))
             .collect::<Result<Vec<_>, _>>()
             .map_err(CscError::Device)?;
-        self.record(
+        Ok(Unrecorded {
+            signatures,
             now,
-            user,
-            "sign",
-            credential_id,
-            serde_json::json!({
+            user: user.to_owned(),
+            credential_id: credential_id.to_owned(),
+            details: serde_json::json!({
                 "scheme": format!("{scheme:?}"),
                 "hash_algorithm": digest.name(),
                 "hashes": request.hashes.iter().map(|h| crate::hex::lower(h)).collect::<Vec<_>>(),
             }),
+        })
+    }
+
+    /// Stores the audit entry of signatures made by [`CscService::sign_unrecorded`], then
+    /// hands them out. When the entry cannot be stored, the signatures are dropped: nothing
+    /// is answered as signed without its entry.
+    pub fn record_signature(&self, signed: Unrecorded) -> Result<Vec<Vec<u8>>, CscError> {
+        self.record(
+            signed.now,
+            &signed.user,
+            "sign",
+            &signed.credential_id,
+            signed.details,
         )?;
-        Ok(signatures)
+        Ok(signed.signatures)
     }
 
     /// The administrator's unlock of a locked credential.

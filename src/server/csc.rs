@@ -10,8 +10,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
@@ -20,6 +21,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::AppState;
+use super::api::limit::RateLimit;
 use crate::csc::enroll::{self, CitizenCa, EnrollError, Enrollment, OtpChoice};
 use crate::csc::service::{Authorization, CscError, CscService, MAX_BATCH, SignRequest};
 use crate::csc::{LockoutError, SadError, Secret};
@@ -50,16 +52,16 @@ enum Version {
     V2,
 }
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
-        .merge(version_router(Version::V1))
-        .merge(version_router(Version::V2))
+        .merge(version_router(Version::V1, state))
+        .merge(version_router(Version::V2, state))
         .route("/csc/admin/enroll", post(admin_enroll))
         .route("/csc/admin/credentials/{id}/unlock", post(admin_unlock))
         .route("/csc/admin/outbox", get(admin_outbox))
 }
 
-fn version_router(version: Version) -> Router<AppState> {
+fn version_router(version: Version, state: &AppState) -> Router<AppState> {
     let base = match version {
         Version::V1 => "/csc/v1",
         Version::V2 => "/csc/v2",
@@ -70,7 +72,13 @@ fn version_router(version: Version) -> Router<AppState> {
     };
     Router::new()
         .route(&format!("{base}/info"), post(move || info(version)))
-        .route(&format!("{base}/auth/login"), post(login))
+        .route(
+            &format!("{base}/auth/login"),
+            post(login).layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&state.rate_limit),
+                login_limit,
+            )),
+        )
         .route(&format!("{base}/auth/revoke"), post(revoke))
         .route(&format!("{base}/credentials/list"), post(list))
         .route(
@@ -268,6 +276,31 @@ async fn info(version: Version) -> axum::Json<Value> {
 }
 
 /// `auth/login`: HTTP Basic (RFC 7617) user:password → bearer token.
+/// `auth/login` sits behind the public routes' per-address rate limit (`--rate-limit`), as
+/// `/api/login` does: every attempt costs an Argon2id password check, so passwords can be
+/// tried only as fast as the limit lets one address ask. Refused in CSC's error form.
+async fn login_limit(
+    State(limit): State<Arc<RateLimit>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match limit.wait_for(&request) {
+        None => next.run(request).await,
+        Some(wait) => {
+            let mut response = ApiError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "access_denied",
+                description: format!(
+                    "too many login attempts from this address; try again in {wait} s"
+                ),
+            }
+            .into_response();
+            RateLimit::retry_after(&mut response, wait);
+            response
+        }
+    }
+}
+
 async fn login(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let csc = csc(&state)?;
     let unauthorized = || ApiError::from(CscError::BadLogin);
@@ -643,31 +676,41 @@ async fn sign_hash(
     let sad = Secret::new(request.sad);
     let id = request.credential_id;
     let sign_algo = request.sign_algo;
-    // At most one call per HSM session on a blocking thread; the others wait here, as tasks,
-    // not as threads parked on the session pool. The permit goes with the work, so a client
-    // that hangs up does not free it while its signature is still being made.
-    let permit = csc
-        .service
-        .signing_slots()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::internal())?;
-    let signatures = blocking(move || {
-        let _permit = permit;
-        Ok(csc.service.sign_hash(
-            &user,
-            &id,
-            &sad,
-            SignRequest {
+    // The call waits in the HSM threads' queue, as a task, not as a thread of its own. The
+    // audit entry is written on a blocking thread, so that the HSM thread goes on to the next
+    // call meanwhile; it is written even when the client has hung up, for the signature
+    // exists by then.
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let runtime = tokio::runtime::Handle::current();
+    let state = Arc::clone(&csc);
+    csc.service
+        .hsm_threads()
+        .submit(move || {
+            let request = SignRequest {
                 hashes,
                 hash_algorithm: algorithm.as_deref(),
                 sign_algo: &sign_algo,
                 sign_algo_params: params,
-            },
-            now,
-        )?)
-    })
-    .await?;
+            };
+            match state
+                .service
+                .sign_unrecorded(&user, &id, &sad, request, now)
+            {
+                Err(error) => {
+                    let _ = answer.send(Err(error));
+                }
+                Ok(signed) => {
+                    runtime.spawn_blocking(move || {
+                        let _ = answer.send(state.service.record_signature(signed));
+                    });
+                }
+            }
+        })
+        .map_err(|error| {
+            tracing::error!(%error, "signHash cannot be carried out");
+            ApiError::internal()
+        })?;
+    let signatures = answered.await.map_err(|_| ApiError::internal())??;
     Ok(axum::Json(json!({
         "signatures": signatures.iter().map(|s| Base64::encode_string(s)).collect::<Vec<_>>(),
     })))

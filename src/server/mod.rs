@@ -72,7 +72,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(trust::router())
-        .merge(csc::router())
+        .merge(csc::router(&state))
         .merge(verify::router(&state))
         .merge(api::router())
         .merge(web::router())

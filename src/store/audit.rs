@@ -394,11 +394,8 @@ impl AuditLog {
     /// The last entry's `seq` and hash, or (0, genesis) for an empty log.
     fn read_head(connection: &rusqlite::Connection) -> Result<(u64, [u8; 32]), AuditError> {
         let head: Option<(i64, String)> = connection
-            .query_row(
-                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-                [],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
+            .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         match head {
             None => Ok((0, GENESIS_HASH)),
@@ -419,7 +416,7 @@ impl AuditLog {
         drafts: &[Draft],
         (head_seq, head_hash): (u64, [u8; 32]),
     ) -> Result<Vec<AuditRecord>, AuditError> {
-        let mut statement = connection.prepare(
+        let mut statement = connection.prepare_cached(
             "INSERT INTO audit_log (seq, time, actor, action, subject, details, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;

@@ -257,24 +257,21 @@ impl CscDirectory {
         Ok(self
             .store
             .lock()?
-            .query_row(
-                "SELECT user_id, key_id, lockout FROM csc_credentials WHERE id = ?1",
-                [id],
-                |row| {
-                    let lockout: String = row.get(2)?;
-                    Ok(SigningCredential {
-                        user_id: row.get(0)?,
-                        key_id: row.get(1)?,
-                        lockout: serde_json::from_str(&lockout).map_err(|_| {
-                            rusqlite::Error::FromSqlConversionFailure(
-                                2,
-                                rusqlite::types::Type::Text,
-                                "unreadable lockout".into(),
-                            )
-                        })?,
-                    })
-                },
-            )
+            .prepare_cached("SELECT user_id, key_id, lockout FROM csc_credentials WHERE id = ?1")?
+            .query_row([id], |row| {
+                let lockout: String = row.get(2)?;
+                Ok(SigningCredential {
+                    user_id: row.get(0)?,
+                    key_id: row.get(1)?,
+                    lockout: serde_json::from_str(&lockout).map_err(|_| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            2,
+                            rusqlite::types::Type::Text,
+                            "unreadable lockout".into(),
+                        )
+                    })?,
+                })
+            })
             .optional()?)
     }
 

@@ -525,3 +525,104 @@ fn enrollment_refuses_bad_input_and_leaves_nothing_behind() {
     );
     assert_eq!(AuditLog::new(&f.store).verify().unwrap(), 0);
 }
+
+/// Counts the `sign` entries of the audit log.
+fn sign_entries(store: &Store) -> usize {
+    let connection = rusqlite::Connection::open(store.path()).unwrap();
+    let count: i64 = connection
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action = 'sign'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    count as usize
+}
+
+#[test]
+fn hsm_threads_sign_and_signatures_come_out_only_with_their_audit_entry() {
+    let f = fixture("csc-svc-threads");
+    let user = "001089000031";
+    let id = enroll_one(&f, user, sms(), HsmKeySpec::Rsa2048).credential_id;
+    let service = Arc::new(
+        CscService::new(&f.store, f.keys.clone())
+            .with_hsm_threads(1000)
+            .with_sad_lifetime(Duration::minutes(5)),
+    );
+    // At most one thread per session of the KeyStore (4 in the fixture).
+    assert_eq!(service.hsm_threads().threads(), 4);
+
+    let documents: Vec<Vec<u8>> = (0..12)
+        .map(|i| sha256(format!("hồ sơ {i}").as_bytes()))
+        .collect();
+    // Codes live in the service that sent them.
+    assert!(service.challenge(user, &id, now()).unwrap());
+    let message = &service.directory().outbox(Some(&id), 1).unwrap()[0].message;
+    let start = message.find(": ").unwrap() + 2;
+    let code = Secret::new(&message[start..start + 6]);
+    let sad = service
+        .authorize(
+            user,
+            &id,
+            authorization(documents.clone(), PIN, code),
+            now(),
+        )
+        .unwrap()
+        .token;
+    let sad = Arc::new(sad);
+    let (done, finished) = std::sync::mpsc::channel();
+    for (i, document) in documents.iter().enumerate() {
+        let (service, id, sad, done) = (service.clone(), id.clone(), sad.clone(), done.clone());
+        let document = document.clone();
+        service
+            .clone()
+            .hsm_threads()
+            .submit(move || {
+                let signed = service
+                    .sign_unrecorded(user, &id, &sad, sign_request(vec![document]), now())
+                    .unwrap();
+                let thread = std::thread::current().name().map(str::to_owned);
+                // Every third one is never recorded: its signature is never handed out.
+                let handed = (i % 3 != 0).then(|| service.record_signature(signed).unwrap());
+                done.send((i, thread, handed)).unwrap();
+            })
+            .unwrap();
+    }
+    let mut results: Vec<_> = (0..documents.len())
+        .map(|_| {
+            finished
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .unwrap()
+        })
+        .collect();
+    results.sort_by_key(|(i, _, _)| *i);
+    assert!(results.iter().all(|(_, thread, _)| {
+        thread
+            .as_deref()
+            .is_some_and(|t| t.starts_with("kyso-hsm-"))
+    }));
+    let handed: Vec<_> = results.iter().filter_map(|(_, _, h)| h.as_ref()).collect();
+    assert_eq!(handed.len(), 8);
+    assert!(
+        handed
+            .iter()
+            .all(|signatures| signatures.len() == 1 && signatures[0].len() == 256)
+    );
+    assert_eq!(
+        sign_entries(&f.store),
+        8,
+        "one entry per recorded signHash call"
+    );
+    assert!(AuditLog::new(&f.store).verify().unwrap() >= 8);
+    // The SAD was spent by all twelve, recorded or not.
+    assert!(matches!(
+        service.sign_hash(
+            user,
+            &id,
+            &sad,
+            sign_request(documents[..1].to_vec()),
+            now()
+        ),
+        Err(CscError::Sad(SadError::Unknown))
+    ));
+}

@@ -626,6 +626,29 @@ def test_a_sad_expires(csc, tmp_path):
         csc.extra_logs.append((server.log, server.secrets))
 
 
+def test_login_attempts_are_rate_limited_per_address(csc, tmp_path):
+    """`--rate-limit 8` per minute: a burst of 2 logins from one address, then 429 in CSC's
+    error form with Retry-After, even with the right password, on v1 and v2 alike; a token
+    already given out keeps working."""
+    server = CscServer(tmp_path / "data", "--rate-limit", "8")
+    try:
+        server.enroll(cccd=B.cccd, name=B.name, pin=B.pin, password=B.password,
+                      email="bich.tran@example.vn")
+        token = server.login(B.cccd, B.password)
+        guess = server.post("/csc/v1/auth/login", basic=(B.cccd, "doan-sai"))
+        assert guess.status == 401, guess
+        for version in ("v2", "v1"):
+            reply = server.post(f"/csc/{version}/auth/login", basic=(B.cccd, B.password))
+            assert (reply.status, reply.body["error"]) == (429, "access_denied"), reply
+            assert "access_token" not in reply.body, reply
+            assert 1 <= int(reply.headers["retry-after"]) <= 8, reply
+        reply = server.post("/csc/v2/credentials/list", {}, token=token)
+        assert reply.status == 200 and len(reply.body["credentialIDs"]) == 1, reply
+    finally:
+        server.stop()
+        csc.extra_logs.append((server.log, server.secrets))
+
+
 # --- one user, another's credentials ------------------------------------------------------------
 
 def test_a_user_cannot_list_read_or_use_another_users_credentials(csc):

@@ -74,6 +74,23 @@ impl RateLimit {
             Err(((1.0 - bucket.tokens) / rate).ceil().max(1.0) as u64)
         }
     }
+
+    /// Takes a token for `request`'s client address now; the seconds it must wait when its
+    /// bucket is empty. Requests without a peer address (in-process tests) pass.
+    pub fn wait_for(&self, request: &Request) -> Option<u64> {
+        let client = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip())?;
+        self.take(client, Instant::now()).err()
+    }
+
+    /// `Retry-After: wait` on `response`.
+    pub fn retry_after(response: &mut Response, wait: u64) {
+        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
 }
 
 /// Middleware: 429 with Retry-After when the client's bucket is empty. Requests without a
@@ -83,22 +100,14 @@ pub async fn enforce(
     request: Request,
     next: Next,
 ) -> Response {
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
-    if let Some(client) = client
-        && let Err(wait) = limit.take(client, Instant::now())
-    {
+    if let Some(wait) = limit.wait_for(&request) {
         let mut response = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             format!("too many requests from this address; try again in {wait} s"),
         )
         .into_response();
-        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+        RateLimit::retry_after(&mut response, wait);
         return response;
     }
     next.run(request).await
