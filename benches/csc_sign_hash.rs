@@ -104,8 +104,7 @@ impl Measured {
     fn percentile_ms(&self, p: usize) -> f64 {
         let mut sorted = self.latencies.clone();
         sorted.sort();
-        let index = (sorted.len() * p / 100).min(sorted.len() - 1);
-        sorted[index].as_secs_f64() * 1000.0
+        percentile_ms(&sorted, p)
     }
 
     /// Cores the working process kept busy on average: how much of the machine it got.
@@ -127,6 +126,11 @@ impl Measured {
     fn rate_on_given_cpu(&self, cores: usize) -> f64 {
         self.rate() / (1.0 - self.stolen_share(cores)).max(0.01)
     }
+}
+
+/// The `p`th percentile of `sorted`, in milliseconds.
+fn percentile_ms(sorted: &[Duration], p: usize) -> f64 {
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
 /// CPU time stolen from this machine by the hypervisor so far, summed over its cores: the
@@ -951,9 +955,7 @@ fn summarize(
         .flat_map(|(m, _)| m.latencies.iter().copied())
         .collect();
     latencies.sort();
-    let ms = |p: usize| {
-        latencies[(latencies.len() * p / 100).min(latencies.len() - 1)].as_secs_f64() * 1000.0
-    };
+    let ms = |p: usize| percentile_ms(&latencies, p);
     let signatures: usize = phases.iter().map(|(m, _)| m.signatures).sum();
     let wall: f64 = phases.iter().map(|(m, _)| m.wall.as_secs_f64()).sum();
     let cpu: f64 = phases.iter().map(|(m, _)| m.cpu.as_secs_f64()).sum();
@@ -1202,9 +1204,7 @@ fn main() {
             .flat_map(|(_, _, _, a)| a.iter().copied())
             .collect();
         latencies.sort();
-        let ms = |p: usize| {
-            latencies[(latencies.len() * p / 100).min(latencies.len() - 1)].as_secs_f64() * 1000.0
-        };
+        let ms = |p: usize| percentile_ms(&latencies, p);
         println!(
             "authorize ({HASHES} hashes, PIN + OTP, {CLIENTS} clients at once, before the \
              {batch}-hash phases, {} calls): p50 {:.0} ms, p99 {:.0} ms",

@@ -1,5 +1,6 @@
-//! The threads that make signHash's HSM signatures: as many as the HSM has sessions, each
-//! taking the next call from one queue as soon as it is done with the last. While calls are
+//! The threads that make signHash's HSM signatures (one per core by default, each with a
+//! session of its own), each taking the next call from one queue as soon as it is done with
+//! the last. While calls are
 //! waiting, every session is signing: no hand-off through the async runtime and a blocking
 //! thread between two signatures, and no signature thread waits for the audit log's commit
 //! (the caller writes the entry elsewhere; see `server::csc`).
@@ -58,9 +59,7 @@ impl HsmThreads {
     /// Queues `job` for the next free thread. The job runs even if the caller stops waiting
     /// for what it sends back; a job that panics is logged and its thread goes on.
     pub fn submit(&self, job: impl FnOnce() + Send + 'static) -> Result<(), NoThreads> {
-        if self.threads == 0 {
-            return Err(NoThreads);
-        }
+        // With no thread started, nothing holds the receiving end and the send fails.
         self.queue.send(Box::new(job)).map_err(|_| NoThreads)
     }
 }

@@ -275,7 +275,6 @@ async fn info(version: Version) -> axum::Json<Value> {
     }))
 }
 
-/// `auth/login`: HTTP Basic (RFC 7617) user:password → bearer token.
 /// `auth/login` sits behind the public routes' per-address rate limit (`--rate-limit`), as
 /// `/api/login` does: every attempt costs an Argon2id password check, so passwords can be
 /// tried only as fast as the limit lets one address ask. Refused in CSC's error form.
@@ -301,6 +300,7 @@ async fn login_limit(
     }
 }
 
+/// `auth/login`: HTTP Basic (RFC 7617) user:password → bearer token.
 async fn login(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let csc = csc(&state)?;
     let unauthorized = || ApiError::from(CscError::BadLogin);
