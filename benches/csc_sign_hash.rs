@@ -12,15 +12,20 @@
 //!   sessions), 2 s each; the better of the two is that moment's raw rate;
 //! - in-process service: `CscService::sign_hash` with that pool, 50 threads, one hash per
 //!   call (SAD redemption, credential lookup, audit record; no HTTP);
-//! - HTTP: `kyso serve` (signHash on one thread per core, each with its own session of the
-//!   server's embedded token) on a free 127.0.0.1 port with a fresh data folder, 10 citizens with
-//!   one credential each enrolled over `/csc/admin/enroll`, 50 client threads (5 per
-//!   credential, a keep-alive `ureq` agent each). In each phase every client asks for a
-//!   delivered code (`credentials/getChallenge`, read back from the admin outbox; the clients
-//!   of one credential take turns, as a new code replaces the last), authorizes 40 hashes
-//!   (timed apart), then, after a barrier, signs them in 40 signHash calls of one hash, or 4
-//!   calls of 10 hashes, each timed. Phases of one and of ten hashes per call take turns, 4
-//!   of each.
+//! - HTTP: `kyso serve` (as it is configured by default: one-hash calls sign on the runtime
+//!   thread that read them, batches on one signing thread per core, each with its own session
+//!   of the server's embedded token; `KYSO_BENCH_INLINE_SIGN_MS=0` sends every call to the
+//!   signing threads) on a free 127.0.0.1 port with a fresh data folder, 10 citizens with one
+//!   credential each enrolled over `/csc/admin/enroll`, 50 client threads (5 per credential).
+//!   In each phase every client asks for a delivered code (`credentials/getChallenge`, read
+//!   back from the admin outbox; the clients of one credential take turns, as a new code
+//!   replaces the last) and authorizes 40 hashes (timed apart) with `ureq`, then, after a
+//!   barrier, signs them in 40 signHash calls of one hash, or 4 calls of 10 hashes, each
+//!   timed, on a keep-alive connection of its own with the requests built beforehand and the
+//!   answers read after the phase (the way wrk loads a server: the clients share the 2 cores
+//!   with the server, so they should take as little of them as they can). Meanwhile another
+//!   thread asks for `/healthz` every 20 ms: what signing costs the server's other requests.
+//!   Phases of one and of ten hashes per call take turns, 4 of each.
 //!
 //! Each service row is held against the raw rate around it (the mean of the raw rates just
 //! before and just after it), because this machine's speed drifts by a third within a minute,
@@ -45,10 +50,11 @@
 #[allow(dead_code)]
 mod common;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -94,7 +100,13 @@ struct Measured {
     /// CPU time the hypervisor gave to other guests over `wall`, summed over this machine's
     /// cores ("steal" in /proc/stat).
     stolen: Duration,
+    /// For HTTP rows: how long `GET /healthz`, asked every [`PROBE_EVERY`] meanwhile, took
+    /// to answer; what the signing costs the server's other requests.
+    probes: Vec<Duration>,
 }
+
+/// How often the HTTP rows ask for `/healthz` while the clients sign.
+const PROBE_EVERY: Duration = Duration::from_millis(20);
 
 impl Measured {
     fn rate(&self) -> f64 {
@@ -228,6 +240,7 @@ fn raw(keys: &KeyStore, ids: &[Vec<u8>], threads: usize, run: Duration) -> Measu
         cpu,
         client_cpu: None,
         stolen,
+        probes: Vec::new(),
     }
 }
 
@@ -374,6 +387,7 @@ fn in_process(keys: Arc<KeyStore>, data: &Path) -> (Measured, Store, String) {
         cpu,
         client_cpu: None,
         stolen,
+        probes: Vec::new(),
     };
     (measured, store, credentials[0].clone())
 }
@@ -481,6 +495,7 @@ impl Server {
             .arg(data)
             .arg("--pki")
             .arg(root().join("certs"))
+            .args(inline_sign_args())
             .env("KYSO_ADMIN_TOKEN", admin_token)
             // This process pointed SoftHSM2 at its own token; the server uses DATA/softhsm.
             .env_remove("SOFTHSM2_CONF")
@@ -523,6 +538,14 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `--inline-sign-ms` for the server from `KYSO_BENCH_INLINE_SIGN_MS` (0: every call on the
+/// signing threads), to compare the two placements; the server's default otherwise.
+fn inline_sign_args() -> Vec<String> {
+    std::env::var("KYSO_BENCH_INLINE_SIGN_MS")
+        .map(|ms| vec!["--inline-sign-ms".to_owned(), ms])
+        .unwrap_or_default()
 }
 
 fn healthz(listen: &str) -> bool {
@@ -644,28 +667,96 @@ impl Client {
         (sad["SAD"].as_str().expect("SAD").to_owned(), took)
     }
 
-    /// signHash for `hashes`; returns the signatures.
-    fn sign(&self, base: &str, sad: &str, hashes: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    /// The signHash request for `hashes` as bytes on the wire (HTTP/1.1, keep-alive).
+    fn sign_request(&self, host: &str, sad: &str, hashes: &[Vec<u8>]) -> Vec<u8> {
         let body = json!({
             "credentialID": self.credential,
             "SAD": sad,
             "hashes": hashes.iter().map(|h| Base64::encode_string(h)).collect::<Vec<_>>(),
             "hashAlgorithmOID": SHA256_OID,
             "signAlgo": RSA_PKCS1,
-        });
-        let answer = post(
-            &self.agent,
-            &format!("{base}/csc/v2/signatures/signHash"),
-            &format!("Bearer {}", self.token),
-            Some(&body),
-        );
-        answer["signatures"]
-            .as_array()
-            .expect("signatures")
-            .iter()
-            .map(|s| Base64::decode_vec(s.as_str().expect("base64")).expect("base64"))
-            .collect()
+        })
+        .to_string();
+        let mut request = format!(
+            "POST /csc/v2/signatures/signHash HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.token,
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body.as_bytes());
+        request
     }
+}
+
+/// A keep-alive HTTP/1.1 connection for the timed signHash calls, in the manner of load
+/// generators such as wrk: requests are built before the clock starts and the answers are
+/// kept as they came, to be read once the phase is over, so the clients take as little as
+/// they can of the cores they share with the server. What the server sees is the same
+/// request a CSC client sends.
+struct Wire {
+    stream: BufReader<TcpStream>,
+}
+
+impl Wire {
+    fn connect(host: &str) -> Wire {
+        let stream = TcpStream::connect(host).expect("connect to kyso serve");
+        stream.set_nodelay(true).expect("TCP_NODELAY");
+        let limit = Some(Duration::from_secs(120));
+        stream.set_read_timeout(limit).expect("read timeout");
+        stream.set_write_timeout(limit).expect("write timeout");
+        Wire {
+            stream: BufReader::new(stream),
+        }
+    }
+
+    /// Sends `request` and returns the answer's status and body (the server gives every
+    /// answer a Content-Length).
+    fn call(&mut self, request: &[u8]) -> (u16, Vec<u8>) {
+        self.stream
+            .get_mut()
+            .write_all(request)
+            .expect("send signHash");
+        let mut line = String::new();
+        self.stream.read_line(&mut line).expect("status line");
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP status line: {line:?}"));
+        let mut length = None;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).expect("header line");
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+        let length = length.expect("signHash answers carry a Content-Length");
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).expect("answer body");
+        (status, body)
+    }
+}
+
+/// The signatures of a signHash answer; panics, with the server's words, on anything else.
+fn signatures_of(status: u16, body: &[u8]) -> Vec<Vec<u8>> {
+    let text = String::from_utf8_lossy(body);
+    assert_eq!(status, 200, "signHash: {status} {text}");
+    let answer: Value =
+        serde_json::from_slice(body).unwrap_or_else(|e| panic!("signHash: {e}: {text}"));
+    answer["signatures"]
+        .as_array()
+        .expect("signatures")
+        .iter()
+        .map(|s| Base64::decode_vec(s.as_str().expect("base64")).expect("base64"))
+        .collect()
 }
 
 /// Enrolls [`USERS`] citizens with one credential each over the admin route (as many at a
@@ -749,33 +840,54 @@ fn over_http(
     clients: &[(Client, X509)],
     batch: usize,
 ) -> (Measured, Vec<Duration>) {
-    let barrier = Barrier::new(clients.len() + 1);
+    // The clients, the /healthz prober and this thread.
+    let barrier = Barrier::new(clients.len() + 2);
     let base = server.base.as_str();
+    let host = base.trim_start_matches("http://");
     let (server_pid, own_pid) = (server.child.id(), std::process::id());
-    let (results, wall, cpu, client_cpu, stolen) = std::thread::scope(|scope| {
+    let signing = AtomicBool::new(true);
+    let (results, measured, probes) = std::thread::scope(|scope| {
         let workers: Vec<_> = clients
             .iter()
-            .map(|(client, certificate)| {
+            .map(|(client, _)| {
                 let barrier = &barrier;
                 scope.spawn(move || {
                     let hashes = random_hashes(HASHES);
                     let (sad, authorize) = client.authorize(base, admin, &hashes);
+                    let requests: Vec<Vec<u8>> = hashes
+                        .chunks(batch)
+                        .map(|chunk| client.sign_request(host, &sad, chunk))
+                        .collect();
+                    let mut wire = Wire::connect(host);
                     barrier.wait();
-                    let mut latencies = Vec::new();
-                    let mut first = None;
-                    for chunk in hashes.chunks(batch) {
+                    let mut latencies = Vec::with_capacity(requests.len());
+                    let mut answers = Vec::with_capacity(requests.len());
+                    for request in &requests {
                         let call = Instant::now();
-                        let signatures = client.sign(base, &sad, chunk);
+                        answers.push(wire.call(request));
                         latencies.push(call.elapsed());
-                        assert_eq!(signatures.len(), chunk.len());
-                        first.get_or_insert((chunk[0].clone(), signatures[0].clone()));
                     }
-                    let (hash, signature) = first.expect("a signature");
-                    check_signature(certificate, &hash, &signature);
-                    (latencies, authorize)
+                    (latencies, authorize, hashes, answers)
                 })
             })
             .collect();
+        let prober = {
+            let (barrier, signing) = (&barrier, &signing);
+            scope.spawn(move || {
+                let mut wire = Wire::connect(host);
+                let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes();
+                let mut probes = Vec::new();
+                barrier.wait();
+                while signing.load(Ordering::Relaxed) {
+                    let asked = Instant::now();
+                    let (status, _) = wire.call(&request);
+                    probes.push(asked.elapsed());
+                    assert_eq!(status, 200, "/healthz while signing");
+                    std::thread::sleep(PROBE_EVERY.saturating_sub(asked.elapsed()));
+                }
+                probes
+            })
+        };
         barrier.wait();
         let start = Instant::now();
         let (server_before, own_before, steal_before) =
@@ -785,16 +897,29 @@ fn over_http(
             .map(|w| w.join().expect("client"))
             .collect();
         let wall = start.elapsed();
-        (
-            results,
+        let measured = (
             wall,
             cpu_time(server_pid) - server_before,
             cpu_time(own_pid) - own_before,
             stolen_time() - steal_before,
-        )
+        );
+        signing.store(false, Ordering::Relaxed);
+        let probes = prober.join().expect("prober");
+        (results, measured, probes)
     });
-    let authorize = results.iter().map(|(_, a)| *a).collect();
-    let latencies: Vec<Duration> = results.into_iter().flat_map(|(l, _)| l).collect();
+    let (wall, cpu, client_cpu, stolen) = measured;
+    // Every answer is read now, outside the measured window: one signature per hash, and
+    // the first of each client's checked against its certificate.
+    for ((_, certificate), (_, _, hashes, answers)) in clients.iter().zip(&results) {
+        let signatures: Vec<Vec<u8>> = answers
+            .iter()
+            .flat_map(|(status, body)| signatures_of(*status, body))
+            .collect();
+        assert_eq!(signatures.len(), hashes.len(), "one signature per hash");
+        check_signature(certificate, &hashes[0], &signatures[0]);
+    }
+    let authorize = results.iter().map(|(_, a, _, _)| *a).collect();
+    let latencies: Vec<Duration> = results.into_iter().flat_map(|(l, ..)| l).collect();
     (
         Measured {
             signatures: latencies.len() * batch,
@@ -803,6 +928,7 @@ fn over_http(
             cpu,
             client_cpu: Some(client_cpu),
             stolen,
+            probes,
         },
         authorize,
     )
@@ -1211,6 +1337,25 @@ fn main() {
             latencies.len(),
             ms(50),
             ms(99)
+        );
+    }
+    println!();
+    for batch in [1, 10] {
+        let mut probes: Vec<Duration> = phases
+            .iter()
+            .filter(|(_, b, _, _)| *b == batch)
+            .flat_map(|(_, _, m, _)| m.probes.iter().copied())
+            .collect();
+        probes.sort();
+        let ms = |p: usize| percentile_ms(&probes, p);
+        println!(
+            "GET /healthz every {} ms during the {batch}-hash phases ({} answers): p50 {:.2} ms, \
+             p99 {:.2} ms, longest {:.2} ms",
+            PROBE_EVERY.as_millis(),
+            probes.len(),
+            ms(50),
+            ms(99),
+            probes.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
         );
     }
     println!();

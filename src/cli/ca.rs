@@ -37,6 +37,17 @@ pub struct HsmArgs {
     /// CPU; a network HSM may want more.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub hsm_threads: Option<u16>,
+    /// A signHash call expected to take at most this many milliseconds (as measured on the
+    /// calls before it) signs on the server thread that read it, without a hand-off to the
+    /// signing threads; longer ones (a slow or network HSM, a batch) queue for those. 0: every
+    /// call queues.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 2,
+        value_parser = clap::value_parser!(u16).range(0..=1000)
+    )]
+    pub inline_sign_ms: u16,
 }
 
 /// Where the citizens' CA is.
@@ -170,10 +181,11 @@ pub(crate) fn read_secret(path: Option<&Path>, prompt: &str) -> anyhow::Result<S
 /// Opens the HSM that holds the citizens' keys: the configured module, or the embedded
 /// SoftHSM2 token under `data/softhsm`.
 pub(crate) fn open_hsm(hsm: &HsmArgs, data: &Path) -> anyhow::Result<KeyStore> {
-    // Twice the cores, and one more than the signing threads: enrollment and key reads
-    // never wait for a signature to finish.
+    // Twice the cores, and at least one for each signing thread, one for each runtime worker
+    // (one per core) signing a short call itself, and one more: a signature never waits
+    // for a session, and enrollment and key reads never wait for a signature to finish.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let sessions = (2 * cores).max(usize::from(hsm.hsm_threads.unwrap_or(0)) + 1);
+    let sessions = (2 * cores).max(usize::from(hsm.hsm_threads.unwrap_or(0)) + cores + 1);
     match &hsm.hsm_module {
         Some(module) => {
             let label = hsm.hsm_token.as_deref().unwrap_or_default();

@@ -145,7 +145,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
                     .ok()
                 });
                 let mut service = CscService::new(&store, Arc::new(keys))
-                    .with_sad_lifetime(time::Duration::seconds(i64::from(args.sad_lifetime)));
+                    .with_sad_lifetime(time::Duration::seconds(i64::from(args.sad_lifetime)))
+                    .with_inline_limit(std::time::Duration::from_millis(u64::from(
+                        args.hsm.inline_sign_ms,
+                    )));
                 if let Some(threads) = args.hsm.hsm_threads {
                     service = service.with_hsm_threads(usize::from(threads));
                 }

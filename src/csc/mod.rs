@@ -10,6 +10,7 @@ pub mod hsm_threads;
 pub mod lockout;
 pub mod otp;
 pub mod pin;
+pub mod placement;
 pub mod sad;
 mod secret;
 pub mod service;

@@ -15,6 +15,7 @@ use super::algo::{self, AlgoError};
 use super::hsm_threads::HsmThreads;
 use super::otp::{DeliveredCode, OtpError, TotpParams, TotpSecret};
 use super::pin::{PinError, PinHash};
+use super::placement::{DEFAULT_INLINE_LIMIT, Placement};
 use super::sad::{SadError, SadRequest, SadStore};
 use super::{LockoutError, Secret};
 use crate::sign::pkcs11::{KeyStore, Pkcs11Error};
@@ -191,6 +192,8 @@ pub struct CscService {
     /// [`CscService::hsm_threads`]).
     hsm_threads: OnceLock<HsmThreads>,
     hsm_thread_count: usize,
+    /// Whether an async caller's signHash runs on its own thread or on the HSM threads.
+    placement: Placement,
 }
 
 /// As many signing threads as cores, at most one per HSM session: a software token such as
@@ -212,6 +215,7 @@ impl CscService {
         CscService {
             hsm_threads: OnceLock::new(),
             hsm_thread_count: default_hsm_threads(&keys),
+            placement: Placement::new(DEFAULT_INLINE_LIMIT),
             directory: CscDirectory::new(store),
             audit: AuditLog::new(store),
             keys,
@@ -228,6 +232,14 @@ impl CscService {
     /// this machine's CPU, may want more; each needs a session of its own.
     pub fn with_hsm_threads(mut self, threads: usize) -> CscService {
         self.hsm_thread_count = threads.clamp(1, self.keys.sessions());
+        self
+    }
+
+    /// The same service with async callers signing on their own thread the calls expected
+    /// to take at most `limit` (default [`DEFAULT_INLINE_LIMIT`]; zero: none). See
+    /// [`CscService::placement`].
+    pub fn with_inline_limit(mut self, limit: std::time::Duration) -> CscService {
+        self.placement = Placement::new(limit);
         self
     }
 
@@ -252,6 +264,13 @@ impl CscService {
     pub fn hsm_threads(&self) -> &HsmThreads {
         self.hsm_threads
             .get_or_init(|| HsmThreads::start(self.hsm_thread_count))
+    }
+
+    /// Where an async caller runs a signHash call: on its own thread when the calls so far
+    /// say it will be short, else on [`CscService::hsm_threads`]. The caller reports each
+    /// call's time to it.
+    pub fn placement(&self) -> &Placement {
+        &self.placement
     }
 
     /// Appends to the audit log (no secrets in `details`).

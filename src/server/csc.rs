@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 use super::AppState;
 use super::api::limit::RateLimit;
 use crate::csc::enroll::{self, CitizenCa, EnrollError, Enrollment, OtpChoice};
+use crate::csc::placement::Stopwatch;
 use crate::csc::service::{Authorization, CscError, CscService, MAX_BATCH, SignRequest};
 use crate::csc::{LockoutError, SadError, Secret};
 use crate::sign::KeyKind;
@@ -676,6 +677,26 @@ async fn sign_hash(
     let sad = Secret::new(request.sad);
     let id = request.credential_id;
     let sign_algo = request.sign_algo;
+    let placement = csc.service.placement();
+    if placement.inline(hashes.len()) {
+        // Short enough to sign here, on this runtime thread, with no hand-off to another
+        // thread and back (see csc::placement); the worker is busy for about one signature.
+        let count = hashes.len();
+        let request = SignRequest {
+            hashes,
+            hash_algorithm: algorithm.as_deref(),
+            sign_algo: &sign_algo,
+            sign_algo_params: params,
+        };
+        let started = Stopwatch::start();
+        let signed = csc.service.sign_unrecorded(&user, &id, &sad, request, now);
+        if signed.is_ok() {
+            placement.observe(count, started);
+        }
+        let signatures = csc.service.record_signature(signed?)?;
+        tracing::debug!(hashes = count, "signHash signed on the thread that read it");
+        return Ok(signatures_answer(&signatures));
+    }
     // The call waits in the HSM threads' queue, as a task, not as a thread of its own. The
     // audit entry is written on a blocking thread, so that the HSM thread goes on to the next
     // call meanwhile; it is written even when the client has hung up, for the signature
@@ -686,16 +707,23 @@ async fn sign_hash(
     csc.service
         .hsm_threads()
         .submit(move || {
+            let count = hashes.len();
             let request = SignRequest {
                 hashes,
                 hash_algorithm: algorithm.as_deref(),
                 sign_algo: &sign_algo,
                 sign_algo_params: params,
             };
-            match state
+            let started = Stopwatch::start();
+            let signed = state
                 .service
-                .sign_unrecorded(&user, &id, &sad, request, now)
-            {
+                .sign_unrecorded(&user, &id, &sad, request, now);
+            // Refusals are quick and say nothing of the HSM's speed.
+            if signed.is_ok() {
+                state.service.placement().observe(count, started);
+                tracing::debug!(hashes = count, "signHash signed on an HSM thread");
+            }
+            match signed {
                 Err(error) => {
                     let _ = answer.send(Err(error));
                 }
@@ -711,9 +739,13 @@ async fn sign_hash(
             ApiError::internal()
         })?;
     let signatures = answered.await.map_err(|_| ApiError::internal())??;
-    Ok(axum::Json(json!({
+    Ok(signatures_answer(&signatures))
+}
+
+fn signatures_answer(signatures: &[Vec<u8>]) -> axum::Json<Value> {
+    axum::Json(json!({
         "signatures": signatures.iter().map(|s| Base64::encode_string(s)).collect::<Vec<_>>(),
-    })))
+    }))
 }
 
 /// Checks the administrator's bearer token (constant-time).

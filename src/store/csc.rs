@@ -254,9 +254,12 @@ impl CscDirectory {
     /// The owner, key and lockout counter of credential `id`: the three columns signHash
     /// reads on every call, without decoding the certificates or the OTP factor.
     pub fn signing_credential(&self, id: &str) -> Result<Option<SigningCredential>, StoreError> {
+        // A reader of its own: signHash does not wait while the shared connection commits
+        // (an audit entry, another credential's lockout), and still sees every committed
+        // lockout.
         Ok(self
             .store
-            .lock()?
+            .read()?
             .prepare_cached("SELECT user_id, key_id, lockout FROM csc_credentials WHERE id = ?1")?
             .query_row([id], |row| {
                 let lockout: String = row.get(2)?;

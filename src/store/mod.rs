@@ -10,7 +10,7 @@ pub mod jobs;
 mod migrations;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -75,11 +75,47 @@ pub struct StoreHealth {
     pub journal_mode: String,
 }
 
-/// The embedded SQLite store. Cloning shares the connection.
+/// The embedded SQLite store. Cloning shares the connection and the readers.
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
     connection: Arc<Mutex<Connection>>,
+    /// Read-only connections kept for [`Store::read`], at most [`IDLE_READERS`].
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+/// How many idle read-only connections are kept for reuse; more are opened when more
+/// threads read at once, and closed when they are done.
+const IDLE_READERS: usize = 8;
+
+/// A read-only connection of [`Store::read`]; goes back to the store's idle readers when
+/// dropped.
+pub(crate) struct Reader<'a> {
+    connection: Option<Connection>,
+    idle: &'a Mutex<Vec<Connection>>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.connection
+            .as_ref()
+            .expect("a reader holds its connection until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        let Some(connection) = self.connection.take() else {
+            return;
+        };
+        // A poisoned list only means another reader panicked while pushing or popping.
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < IDLE_READERS {
+            idle.push(connection);
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -126,6 +162,7 @@ impl Store {
         Ok(Store {
             path,
             connection: Arc::new(Mutex::new(connection)),
+            readers: Arc::default(),
         })
     }
 
@@ -136,6 +173,39 @@ impl Store {
     /// The connection, for the table modules; waits while another call holds it.
     pub(crate) fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
         self.connection.lock().map_err(|_| StoreError::Poisoned)
+    }
+
+    /// A read-only connection of its own, for a query that must not wait while the shared
+    /// connection writes (in WAL mode readers and the writer do not block each other). It
+    /// sees every transaction committed before its query starts. Blocking.
+    pub(crate) fn read(&self) -> Result<Reader<'_>, StoreError> {
+        let idle = self
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => {
+                let open_err = |source| StoreError::Open {
+                    path: self.path.clone(),
+                    source,
+                };
+                let connection = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(open_err)?;
+                connection
+                    .busy_timeout(Duration::from_secs(5))
+                    .map_err(open_err)?;
+                connection
+            }
+        };
+        Ok(Reader {
+            connection: Some(connection),
+            idle: &self.readers,
+        })
     }
 
     /// Runs a query against the database: proves it is readable and reports its state.
@@ -182,6 +252,37 @@ mod tests {
         let again = Store::open(&data).unwrap();
         assert_eq!(again.setting("instance_id").unwrap(), Some(instance));
         assert_eq!(again.setting("no such key").unwrap(), None);
+    }
+
+    #[test]
+    fn a_reader_sees_what_the_writer_committed_and_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let count = |reader: &Connection| -> i64 {
+            reader
+                .query_row("SELECT count(*) FROM settings WHERE key = 'k'", [], |row| {
+                    row.get(0)
+                })
+                .unwrap()
+        };
+        {
+            let reader = store.read().unwrap();
+            assert_eq!(count(&reader), 0);
+            // The writer commits while the reader is open (and idle between queries).
+            store
+                .lock()
+                .unwrap()
+                .execute("INSERT INTO settings (key, value) VALUES ('k', 'v')", [])
+                .unwrap();
+            assert_eq!(count(&reader), 1);
+            let refused = reader.execute("DELETE FROM settings WHERE key = 'k'", []);
+            assert!(refused.is_err(), "a reader must not write");
+        }
+        // The reader went back to the idle list and is handed out again.
+        assert_eq!(store.readers.lock().unwrap().len(), 1);
+        let again = store.read().unwrap();
+        assert_eq!(count(&again), 1);
+        assert!(store.readers.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import re
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -624,6 +625,68 @@ def test_a_sad_expires(csc, tmp_path):
     finally:
         server.stop()
         csc.extra_logs.append((server.log, server.secrets))
+
+
+@pytest.mark.parametrize("inline_ms", ["20", "0"])
+def test_sign_hash_answers_alike_on_the_reading_thread_and_the_signing_threads(
+        csc, tmp_path, inline_ms):
+    """Short calls sign on the thread that read them (`--inline-sign-ms 20`) once calls have
+    been timed; the first call and a 100-hash batch (100 signatures, far over 20 ms of CPU)
+    go to the signing threads; with 0 every call does. Each way every signature verifies, a
+    spent SAD stays spent, and every call leaves its audit entry."""
+    server = CscServer(tmp_path / "data", "--inline-sign-ms", inline_ms)
+    try:
+        server.enroll(cccd=B.cccd, name=B.name, pin=B.pin, password=B.password,
+                      email="bich.tran@example.vn")
+        token = server.login(B.cccd, B.password)
+        [credential] = server.post("/csc/v2/credentials/list", {}, token=token).body["credentialIDs"]
+        info = server.post("/csc/v2/credentials/info", {"credentialID": credential}, token=token)
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding, utils
+        key = x509.load_der_x509_certificate(
+            base64.b64decode(info.body["cert"]["certificates"][0])).public_key()
+
+        def sign(digests):
+            code = server.delivered_code(token, credential)
+            reply = server.authorize(token, credential, digests, B.pin, code)
+            assert reply.status == 200, reply
+            sad = reply.body["SAD"]
+            reply = server.sign_hash(token, credential, sad, digests)
+            assert reply.status == 200, reply
+            signatures = [base64.b64decode(s) for s in reply.body["signatures"]]
+            assert len(signatures) == len(digests)
+            for digest, signature in zip(digests, signatures):
+                key.verify(signature, digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
+            replay = server.sign_hash(token, credential, sad, digests)
+            assert (replay.status, replay.body["error"]) == (400, "invalid_sad"), replay
+
+        for i in range(6):
+            sign([sha256(f"one {i}".encode())])
+        sign([sha256(f"batch {i}".encode()) for i in range(100)])
+    finally:
+        server.stop()
+        csc.extra_logs.append((server.log, server.secrets))
+    log = server.log.read_text(errors="replace")
+    # Lines in the order the calls were answered: `1` for the one-hash calls, `100` for the
+    # batch.
+    calls = re.findall(r"signHash signed on (the thread that read it|an HSM thread) hashes=(\d+)",
+                       log)
+    where = ["reader" if place.startswith("the") else "threads" for place, _ in calls]
+    assert [n for _, n in calls] == ["1"] * 6 + ["100"], log
+    if inline_ms == "0":
+        assert where == ["threads"] * 7, calls
+    else:
+        # The first call is timed on the threads; a slow first one (sessions, connections
+        # opened) may keep one more there; from then on one-hash calls stay on the reader.
+        assert where[0] == "threads" and where[3:6] == ["reader"] * 3, calls
+        assert where[6] == "threads", calls
+    audit = subprocess.run([str(KYSO), "audit", "verify", "--data", str(tmp_path / "data")],
+                           capture_output=True, text=True, env=kyso_env())
+    assert audit.returncode == 0, audit.stderr
+    signs = sqlite3.connect(tmp_path / "data" / "kyso.sqlite3").execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'sign'").fetchone()[0]
+    assert signs == 7
 
 
 def test_login_attempts_are_rate_limited_per_address(csc, tmp_path):
