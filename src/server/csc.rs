@@ -24,7 +24,9 @@ use super::AppState;
 use super::api::limit::RateLimit;
 use crate::csc::enroll::{self, CitizenCa, EnrollError, Enrollment, OtpChoice};
 use crate::csc::placement::Stopwatch;
-use crate::csc::service::{Authorization, CscError, CscService, MAX_BATCH, SignRequest};
+use crate::csc::service::{
+    Authorization, CscError, CscService, MAX_BATCH, SignRequest, Unrecorded,
+};
 use crate::csc::{LockoutError, SadError, Secret};
 use crate::sign::KeyKind;
 use crate::sign::pkcs11::HsmKeySpec;
@@ -674,27 +676,21 @@ async fn sign_hash(
             decode_base64(&p).ok_or_else(|| ApiError::bad_request("signAlgoParams is not base64"))
         })
         .transpose()?;
-    let sad = Secret::new(request.sad);
-    let id = request.credential_id;
-    let sign_algo = request.sign_algo;
-    let placement = csc.service.placement();
-    if placement.inline(hashes.len()) {
+    let call = SignCall {
+        user,
+        credential_id: request.credential_id,
+        sad: Secret::new(request.sad),
+        hashes,
+        hash_algorithm: algorithm,
+        sign_algo: request.sign_algo,
+        sign_algo_params: params,
+        now,
+    };
+    if csc.service.placement().inline(call.hashes.len()) {
         // Short enough to sign here, on this runtime thread, with no hand-off to another
         // thread and back (see csc::placement); the worker is busy for about one signature.
-        let count = hashes.len();
-        let request = SignRequest {
-            hashes,
-            hash_algorithm: algorithm.as_deref(),
-            sign_algo: &sign_algo,
-            sign_algo_params: params,
-        };
-        let started = Stopwatch::start();
-        let signed = csc.service.sign_unrecorded(&user, &id, &sad, request, now);
-        if signed.is_ok() {
-            placement.observe(count, started);
-        }
-        let signatures = csc.service.record_signature(signed?)?;
-        tracing::debug!(hashes = count, "signHash signed on the thread that read it");
+        let signed = call.sign(&csc.service, "the thread that read it")?;
+        let signatures = csc.service.record_signature(signed)?;
         return Ok(signatures_answer(&signatures));
     }
     // The call waits in the HSM threads' queue, as a task, not as a thread of its own. The
@@ -706,32 +702,14 @@ async fn sign_hash(
     let state = Arc::clone(&csc);
     csc.service
         .hsm_threads()
-        .submit(move || {
-            let count = hashes.len();
-            let request = SignRequest {
-                hashes,
-                hash_algorithm: algorithm.as_deref(),
-                sign_algo: &sign_algo,
-                sign_algo_params: params,
-            };
-            let started = Stopwatch::start();
-            let signed = state
-                .service
-                .sign_unrecorded(&user, &id, &sad, request, now);
-            // Refusals are quick and say nothing of the HSM's speed.
-            if signed.is_ok() {
-                state.service.placement().observe(count, started);
-                tracing::debug!(hashes = count, "signHash signed on an HSM thread");
+        .submit(move || match call.sign(&state.service, "an HSM thread") {
+            Err(error) => {
+                let _ = answer.send(Err(error));
             }
-            match signed {
-                Err(error) => {
-                    let _ = answer.send(Err(error));
-                }
-                Ok(signed) => {
-                    runtime.spawn_blocking(move || {
-                        let _ = answer.send(state.service.record_signature(signed));
-                    });
-                }
+            Ok(signed) => {
+                runtime.spawn_blocking(move || {
+                    let _ = answer.send(state.service.record_signature(signed));
+                });
             }
         })
         .map_err(|error| {
@@ -740,6 +718,44 @@ async fn sign_hash(
         })?;
     let signatures = answered.await.map_err(|_| ApiError::internal())??;
     Ok(signatures_answer(&signatures))
+}
+
+/// A checked signHash request, ready to be signed wherever it is placed.
+struct SignCall {
+    user: String,
+    credential_id: String,
+    sad: Secret,
+    hashes: Vec<Vec<u8>>,
+    hash_algorithm: Option<String>,
+    sign_algo: String,
+    sign_algo_params: Option<Vec<u8>>,
+    now: OffsetDateTime,
+}
+
+impl SignCall {
+    /// Signs on the calling thread (`place` names it for the debug log), and tells the
+    /// service's placement how long the signing took there.
+    fn sign(self, service: &CscService, place: &str) -> Result<Unrecorded, CscError> {
+        let count = self.hashes.len();
+        let request = SignRequest {
+            hashes: self.hashes,
+            hash_algorithm: self.hash_algorithm.as_deref(),
+            sign_algo: &self.sign_algo,
+            sign_algo_params: self.sign_algo_params,
+        };
+        let started = Stopwatch::start();
+        let signed = service.sign_unrecorded(
+            &self.user,
+            &self.credential_id,
+            &self.sad,
+            request,
+            self.now,
+        )?;
+        // Only signatures made are timed: refusals are quick and say nothing of the HSM.
+        service.placement().observe(count, started);
+        tracing::debug!(hashes = count, "signHash signed on {place}");
+        Ok(signed)
+    }
 }
 
 fn signatures_answer(signatures: &[Vec<u8>]) -> axum::Json<Value> {
