@@ -477,12 +477,15 @@ fn per_call_steps(
 struct Server {
     child: Child,
     base: String,
+    /// The server's stderr, shown when the bench fails.
+    log: std::path::PathBuf,
 }
 
 impl Server {
     fn start(data: &Path, port: u16, admin_token: &str) -> Server {
         let listen = format!("127.0.0.1:{port}");
         let base = format!("http://{listen}");
+        let log = data.with_extension("log");
         let child = Command::new(kyso_bin())
             .args([
                 "serve",
@@ -500,10 +503,10 @@ impl Server {
             // This process pointed SoftHSM2 at its own token; the server uses DATA/softhsm.
             .env_remove("SOFTHSM2_CONF")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("server log"))
             .spawn()
             .expect("kyso serve");
-        let mut server = Server { child, base };
+        let mut server = Server { child, base, log };
         let deadline = Instant::now() + Duration::from_secs(60);
         while !healthz(&listen) {
             assert!(
@@ -522,6 +525,15 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The temporary folder goes with the bench: what the server said goes to stderr.
+            let said = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = said.lines().rev().take(40).collect();
+            eprintln!("kyso serve's last log lines:");
+            for line in tail.iter().rev() {
+                eprintln!("  {line}");
+            }
+        }
         if self.child.try_wait().ok().flatten().is_some() {
             return;
         }
