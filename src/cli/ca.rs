@@ -37,17 +37,6 @@ pub struct HsmArgs {
     /// CPU; a network HSM may want more.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub hsm_threads: Option<u16>,
-    /// A signHash call expected to take at most this many milliseconds (as measured on the
-    /// calls before it) signs on the server thread that read it, without a hand-off to the
-    /// signing threads; longer ones (a slow or network HSM, a batch) queue for those. 0: every
-    /// call queues.
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value_t = 2,
-        value_parser = clap::value_parser!(u16).range(0..=1000)
-    )]
-    pub inline_sign_ms: u16,
 }
 
 /// Where the citizens' CA is.

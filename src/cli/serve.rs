@@ -81,6 +81,17 @@ pub struct ServeArgs {
     job_drain_seconds: u64,
     #[command(flatten)]
     hsm: HsmArgs,
+    /// A signHash call expected to take at most this many milliseconds (as measured on the
+    /// calls before it) signs on the server thread that read it, without a hand-off to the
+    /// signing threads; longer ones (a slow or network HSM, a batch) queue for those. 0: every
+    /// call queues.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 2,
+        value_parser = clap::value_parser!(u16).range(0..=1000)
+    )]
+    inline_sign_ms: u16,
 }
 
 /// The administrator's bearer token for `/csc/admin/` routes; unset turns them off.
@@ -147,7 +158,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
                 let mut service = CscService::new(&store, Arc::new(keys))
                     .with_sad_lifetime(time::Duration::seconds(i64::from(args.sad_lifetime)))
                     .with_inline_limit(std::time::Duration::from_millis(u64::from(
-                        args.hsm.inline_sign_ms,
+                        args.inline_sign_ms,
                     )));
                 if let Some(threads) = args.hsm.hsm_threads {
                     service = service.with_hsm_threads(usize::from(threads));

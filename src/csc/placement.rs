@@ -8,8 +8,8 @@
 //! here) that was a fifth of a signature's CPU again, and the server reached 72–75 % of the
 //! token's raw signing rate with one hash per call; signing on the worker itself reached
 //! 79–85 % (`benches/csc_sign_hash.rs`). But a worker that signs is not serving other
-//! requests meanwhile, so only calls expected to compute for at most [`Placement::limit`]
-//! run inline: a slow or remote HSM, or a large batch, goes to the HSM threads and leaves the
+//! requests meanwhile, so only calls expected to compute for at most the limit given to
+//! [`Placement::new`] run inline: a slow or remote HSM, or a large batch, goes to the HSM threads and leaves the
 //! workers free. Under a flood of short calls the other requests then wait their turn among
 //! them, as long as a signHash call waits; a zero limit puts them first instead.
 //!
@@ -109,11 +109,6 @@ impl Placement {
             waiting_share: AtomicU64::new(UNKNOWN),
             calls: AtomicU64::new(0),
         }
-    }
-
-    /// The most CPU time a call may take on a worker.
-    pub fn limit(&self) -> Duration {
-        self.limit
     }
 
     /// Whether a call signing `hashes` hashes should run on the worker that read it: the
